@@ -1,0 +1,89 @@
+"""Data types shared by the evaluator's parts: scene graphs, questions, answers.
+
+Question generators produce ``EvalQuestion``s, answerers return ``EvalAnswer``s, the
+scorer and reports consume both. Keeping them here lets each part be swapped alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# ETVA's question categories.
+CATEGORIES: tuple[str, ...] = (
+    "existence", "action", "material", "spatial", "number", "shape", "color", "camera", "physics", "other",
+)
+
+
+@dataclass
+class Entity:
+    """A node of the scene graph. ``kind`` is "object", "background" or "camera"."""
+
+    id: str
+    name: str
+    kind: str = "object"
+    count: int | None = None
+    attributes: dict[str, list[str]] = field(default_factory=dict)  # e.g. {"color": ["red"], "size": ["big"]}
+
+
+@dataclass
+class Relation:
+    """An edge: ``kind`` is "spatial" or "action"; ``object`` is None for intransitive actions/motions."""
+
+    subject: str  # entity id
+    predicate: str
+    object: str | None = None
+    kind: str = "spatial"
+    frames: tuple[float, float] | None = None  # clip-time range in [0, 1], for temporal facts
+
+
+@dataclass
+class SceneGraph:
+    prompt: str
+    entities: list[Entity] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EvalQuestion:
+    """One atomic yes/no question.
+
+    ``tuple`` is DSG style, e.g. ``("attribute", "color", "ball", "red")`` printed as
+    ``attribute - color (ball, red)``; ``parents`` are ids of questions it depends on;
+    ``frames`` is an optional clip-time range in [0, 1] for temporal facts.
+    """
+
+    id: int
+    text: str
+    category: str
+    tuple: tuple[str, ...]
+    parents: list[int] = field(default_factory=list)
+    frames: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(f"category must be one of {list(CATEGORIES)}, got {self.category!r}")
+
+    def tuple_text(self) -> str:
+        head, *rest = self.tuple
+        kind = f"{head} - {rest[0]}" if rest and head in ("attribute", "relation", "entity") else head
+        args = rest[1:] if rest and head in ("attribute", "relation", "entity") else rest
+        return f"{kind} ({', '.join(args)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tuple"] = list(self.tuple)
+        data["frames"] = list(self.frames) if self.frames else None
+        return data
+
+
+@dataclass
+class EvalAnswer:
+    """An answerer's verdict: ``yes`` with a confidence in [0, 1] (P(yes) when scored from logits)."""
+
+    yes: bool
+    confidence: float = 1.0
+    rationale: str = ""
