@@ -1,0 +1,79 @@
+"""Scoring: ETVA yes-rate, confidence weighting, DSG dependency skipping, per-category and batch means."""
+
+from __future__ import annotations
+
+import pytest
+
+from t2v.eval.scoring import aggregate, dsg_scores, p_yes, score_video, weighted_yes_rate, yes_rate
+from t2v.eval.types import EvalAnswer, EvalQuestion
+
+
+def _q(qid: int, category: str, parents: tuple[int, ...] = ()) -> EvalQuestion:
+    return EvalQuestion(id=qid, text=f"q{qid}?", category=category, tuple=("entity", "whole", f"e{qid}"),
+                        parents=list(parents))
+
+
+YES, NO = EvalAnswer(True), EvalAnswer(False)
+
+
+def test_yes_rate_counts_yes_answers():
+    assert yes_rate([YES, NO, YES, YES]) == 0.75
+    assert yes_rate([NO]) == 0.0
+
+
+def test_weighted_yes_rate_uses_confidence_of_the_verdict():
+    answers = [EvalAnswer(True, 0.9), EvalAnswer(False, 0.8), EvalAnswer(True, 0.5)]
+    assert p_yes(answers[1]) == pytest.approx(0.2)
+    assert weighted_yes_rate(answers) == pytest.approx((0.9 + 0.2 + 0.5) / 3)
+    # Out-of-range confidences are clipped rather than producing scores outside [0, 1].
+    assert p_yes(EvalAnswer(True, 1.7)) == 1.0
+
+
+def test_empty_answers_are_rejected():
+    with pytest.raises(ValueError, match="answers"):
+        yes_rate([])
+    with pytest.raises(ValueError, match="questions"):
+        score_video([], [])
+
+
+def test_dsg_skips_children_of_a_no_transitively():
+    # 1 <- 2 <- 3 ; 4 independent ; 5 has parents 1 and 4
+    questions = [_q(1, "existence"), _q(2, "color", (1,)), _q(3, "action", (2,)), _q(4, "existence"),
+                 _q(5, "spatial", (1, 4))]
+    answers = [NO, YES, YES, YES, YES]
+    assert dsg_scores(questions, answers) == [0.0, 0.0, 0.0, 1.0, 0.0]
+    answers = [YES, NO, YES, YES, YES]
+    assert dsg_scores(questions, answers) == [1.0, 0.0, 0.0, 1.0, 1.0]
+
+
+def test_dsg_rejects_bad_links_and_mismatched_lengths():
+    with pytest.raises(ValueError, match="parent"):
+        dsg_scores([_q(1, "existence", (7,))], [YES])
+    with pytest.raises(ValueError, match="cycle"):
+        dsg_scores([_q(1, "existence", (2,)), _q(2, "color", (1,))], [YES, YES])
+    with pytest.raises(ValueError, match="one answer per question"):
+        dsg_scores([_q(1, "existence")], [YES, NO])
+
+
+def test_score_video_per_category_and_to_dict():
+    questions = [_q(1, "existence"), _q(2, "color", (1,)), _q(3, "color", (1,)), _q(4, "camera")]
+    answers = [YES, YES, NO, NO]
+    scores = score_video(questions, answers)
+    assert scores.yes_rate == 0.5
+    assert scores.dsg == 0.5
+    assert scores.per_category == {"existence": 1.0, "color": 0.5, "camera": 0.0}
+    assert list(scores.per_category) == ["existence", "color", "camera"]  # ETVA's category order
+    data = scores.to_dict()
+    assert data["num_questions"] == 4 and data["category_counts"]["color"] == 2
+
+
+def test_aggregate_pools_categories_over_questions_and_averages_videos():
+    a = score_video([_q(1, "existence"), _q(2, "color", (1,))], [YES, YES])
+    b = score_video([_q(1, "existence"), _q(2, "color"), _q(3, "color"), _q(4, "color")], [NO, NO, NO, YES])
+    batch = aggregate([a, b])
+    assert batch.num_videos == 2
+    assert batch.dsg == pytest.approx((1.0 + 0.25) / 2)
+    assert batch.per_category["color"] == pytest.approx(2 / 4)
+    assert batch.per_category["existence"] == pytest.approx(1 / 2)
+    assert batch.to_dict()["category_counts"] == {"existence": 2, "color": 4}
+    assert aggregate([]).num_videos == 0
