@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
     "t2v.commands.world",
+    "t2v.commands.generate",
 )
 
 

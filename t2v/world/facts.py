@@ -11,7 +11,18 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .spec import BACKGROUNDS, CAMERAS, COLORS, MOTIONS, RADIUS, RELATIONS, SHAPES, SIZES, ShapeObject, WorldSpec
+from .spec import (
+    BACKGROUNDS,
+    CAMERAS,
+    COLORS,
+    MOTIONS,
+    RADIUS,
+    RELATIONS,
+    SHAPES,
+    SIZES,
+    ShapeObject,
+    WorldSpec,
+)
 
 KINDS: tuple[str, ...] = (
     "existence",
@@ -89,7 +100,7 @@ class Question:
         if self.frames is not None:
             start, end = self.frames
             if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end):
-                raise ValueError(f"frames must be an inclusive range (start, end) with 0 <= start <= end, got {self.frames!r}")
+                raise ValueError(f"frames must be a range (start, end) with 0 <= start <= end, got {self.frames!r}")
 
     def text(self) -> str:
         """The question in plain English."""
@@ -101,7 +112,9 @@ class Question:
         if self.kind == "existence":
             return f"Is there a {s}{when}?"
         if self.kind == "count":
-            return f"Are there exactly {self.value} {s}s{when}?" if self.value != 1 else f"Is there exactly one {s}{when}?"
+            if self.value == 1:
+                return f"Is there exactly one {s}{when}?"
+            return f"Are there exactly {self.value} {s}s{when}?"
         if self.kind == "color":
             return f"Is the {s} {self.value}{when}?"
         if self.kind == "shape":

@@ -1,0 +1,93 @@
+"""Save and resume training state with safetensors and JSON only (no pickle).
+
+Model weights, an EMA copy and the optimiser's tensors go to safetensors files; step
+counters, RNG seeds and optimiser hyper-parameters to JSON. Writes are atomic: a folder is
+written under a temporary name, then renamed, so an interrupted save never leaves a
+half-written checkpoint that resume would trust.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, Any] = {"param_groups": state["param_groups"], "state": {}}
+    for pid, pstate in state["state"].items():
+        scalars["state"][str(pid)] = {}
+        for key, value in pstate.items():
+            if torch.is_tensor(value):
+                tensors[f"{pid}.{key}"] = value.detach().contiguous().cpu()
+            else:
+                scalars["state"][str(pid)][key] = value
+    return tensors, scalars
+
+
+def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], scalars: dict) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for pid, values in scalars["state"].items():
+        state[int(pid)] = dict(values)
+    for name, tensor in tensors.items():
+        pid, key = name.split(".", 1)
+        state.setdefault(int(pid), {})[key] = tensor
+    optimizer.load_state_dict({"state": state, "param_groups": scalars["param_groups"]})
+
+
+def save_state(
+    folder: str | Path,
+    *,
+    models: dict[str, torch.nn.Module],
+    optimizer: torch.optim.Optimizer | None,
+    meta: dict[str, Any],
+) -> Path:
+    """Write ``models`` (name → module), the optimiser and ``meta`` to ``folder`` atomically."""
+    folder = Path(folder)
+    tmp = folder.with_name(folder.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    for name, model in models.items():
+        weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        save_file(weights, str(tmp / f"{name}.safetensors"))
+    extra: dict[str, Any] = {}
+    if optimizer is not None:
+        tensors, scalars = _optimizer_tensors(optimizer)
+        save_file(tensors, str(tmp / "optimizer.safetensors"))
+        extra["optimizer"] = scalars
+    (tmp / "state.json").write_text(json.dumps({"meta": meta, **extra}))
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    if old.exists():
+        shutil.rmtree(old)
+    return folder
+
+
+def load_state(
+    folder: str | Path,
+    *,
+    models: dict[str, torch.nn.Module],
+    optimizer: torch.optim.Optimizer | None,
+) -> dict[str, Any]:
+    """Restore what :func:`save_state` wrote; returns the saved ``meta``."""
+    folder = Path(folder)
+    if not (folder / "state.json").is_file():
+        raise FileNotFoundError(f"no training state in {folder}")
+    data = json.loads((folder / "state.json").read_text())
+    for name, model in models.items():
+        model.load_state_dict(load_file(str(folder / f"{name}.safetensors")))
+    if optimizer is not None and "optimizer" in data:
+        _restore_optimizer(optimizer, load_file(str(folder / "optimizer.safetensors")), data["optimizer"])
+    return data["meta"]
