@@ -105,14 +105,18 @@ def sample_spec(
     times = probe.times()
     camera = rng.choice(CAMERAS[1:]) if rng.random() < camera_pan else "static"
     background = "checkered" if camera != "static" else rng.choice(list(BACKGROUNDS))
+    # Decide the kind of scene once: re-drawing it per attempt would favour the easier kinds
+    # (single objects, identical pairs) and make the others far rarer than asked.
+    two = rng.random() < two_objects
+    identical = two and rng.random() < identical_pair
     for _ in range(500):
-        if rng.random() >= two_objects:
+        if not two:
             obj = _place(rng, random_object(rng), times, edge_margin)
             if obj is None:
                 continue
             return WorldSpec((obj,), background, None, camera, frames, size, fps)
         a = random_object(rng)
-        if rng.random() < identical_pair:
+        if identical:
             b, relation = replace(a), None
         else:
             b, relation = random_object(rng), rng.choice(RELATIONS)
