@@ -22,6 +22,7 @@ from .spec import (
 )
 
 RELATION_GAP = 0.22  # half the distance between two related objects in canonical layout
+RELATION_MARGIN = 0.03  # a sampled relation's axis leads the other axis by this much (frame fraction)
 
 
 def _centre_for_motion(motion: str) -> tuple[float, float]:
@@ -65,6 +66,15 @@ def _apart(a: ShapeObject, b: ShapeObject, times: list[float], gap: float) -> bo
         if ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 < (a.radius(t) + b.radius(t)) * 1.2 + gap:
             return False
     return True
+
+
+def _clear_relation(a: ShapeObject, b: ShapeObject, relation: str, t: float) -> bool:
+    """``relation`` holds at ``t`` and its axis leads the other by ``RELATION_MARGIN``, so that it
+    can be seen: a pair on the diagonal would make the fact hinge on a fraction of a pixel."""
+    (ax, ay), (bx, by) = a.state(t)[:2], b.state(t)[:2]
+    dx, dy = abs(bx - ax), abs(by - ay)
+    lead = dx - dy if relation in ("left of", "right of") else dy - dx
+    return relation_holds((ax, ay), (bx, by), relation) and lead >= RELATION_MARGIN
 
 
 def random_object(rng: random.Random, *, motions: tuple[str, ...] = MOTIONS) -> ShapeObject:
@@ -125,9 +135,7 @@ def sample_spec(
         a, b = _place(rng, a, times, edge_margin), _place(rng, b, times, edge_margin)
         if a is None or b is None or not _apart(a, b, times, gap):
             continue
-        if relation is not None and not all(
-            relation_holds(a.state(t)[:2], b.state(t)[:2], relation) for t in times
-        ):
+        if relation is not None and not all(_clear_relation(a, b, relation, t) for t in times):
             continue
         return WorldSpec((a, b), background, relation, camera, frames, size, fps)
     raise RuntimeError("could not sample a valid scene; loosen the constraints")
