@@ -23,8 +23,8 @@ def check_output_path(path: str) -> None:
     out = Path(path)
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise ValueError(f"output must end in {' or '.join(VIDEO_SUFFIXES)}, got {path!r}")
-    if out.parent != Path("") and not out.parent.exists():
-        raise ValueError(f"output folder {str(out.parent)!r} does not exist")
+    if out.exists() and out.is_dir():
+        raise ValueError(f"output {path!r} is a folder")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

@@ -74,6 +74,9 @@ class TrainConfig:
     checkpoint_every: int = field(default=250, metadata={"help": "steps between resumable checkpoints"})
     log_every: int = field(default=50, metadata={"help": "steps between loss logs"})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)"})
+    init_from: str = field(default="", metadata={
+        "help": "exported model folder to continue from (its VAE is reused, its UNet warm-starts training); "
+                "lets a later machine go on from the shipped weights when the run folder is gone"})
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -129,8 +132,18 @@ def caption_dataset(cfg: TrainConfig, folder: Path) -> list[list[str]]:
     from .spec import WorldSpec
 
     rng = random.Random(cfg.seed + 1)
+    tokenizer = load_tokenizer(TEXT_MAX_LENGTH)
+
+    def fits(text: str) -> bool:  # a truncated caption would teach the model a scene it does not show
+        return len(tokenizer(text).input_ids) <= TEXT_MAX_LENGTH
+
     specs = [WorldSpec.from_json(line) for line in (folder / "specs.jsonl").read_text().splitlines()]
-    return [list(captions(spec, rng, n=cfg.captions_per_clip, vocabulary="train")) for spec in specs]
+    per_clip = []
+    for spec in specs:
+        phrasings = captions(spec, rng, n=cfg.captions_per_clip, vocabulary="train", keep=fits)
+        # Exactly captions_per_clip each (repeating if a scene has fewer phrasings): training indexes by it.
+        per_clip.append([phrasings[i % len(phrasings)] for i in range(cfg.captions_per_clip)])
+    return per_clip
 
 
 def to_model_range(frames_uint8: np.ndarray) -> torch.Tensor:
@@ -256,6 +269,13 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
     if (ckpt / "state.json").exists():
         step = load_state(ckpt, models={"unet": unet, "ema": ema}, optimizer=optimizer)["step"]
         logger.info("resumed UNet at step %d", step)
+    elif cfg.init_from:
+        from diffusers import UNetMotionModel
+
+        warm = UNetMotionModel.from_pretrained(Path(cfg.init_from) / "unet")
+        unet.load_state_dict(warm.state_dict())
+        ema.load_state_dict(warm.state_dict())
+        logger.info("warm-started the UNet from %s", cfg.init_from)
     unet, optimizer = accelerator.prepare(unet, optimizer)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + step * 7 + accelerator.process_index)
     frames = latents.shape[2]
@@ -337,6 +357,10 @@ def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | No
         make_dataset(cfg, data_dir)
     needs_data = any(s in stages for s in ("vae", "encode"))
     clips = np.load(data_dir / "clips.npy", mmap_mode="r") if needs_data else None
+    if cfg.init_from and not (run_dir / "vae" / "config.json").exists():
+        from diffusers import AutoencoderKL
+
+        AutoencoderKL.from_pretrained(Path(cfg.init_from) / "vae").save_pretrained(run_dir / "vae")
     if "vae" in stages and not (run_dir / "vae" / "config.json").exists():
         train_vae(cfg, run_dir, np.asarray(clips))
     if "encode" in stages and not (data_dir / "encoded.safetensors").exists():
