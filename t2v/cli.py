@@ -16,6 +16,8 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "t2v.commands.world",
     "t2v.commands.generate",
+    "t2v.commands.questions",
+    "t2v.commands.evaluate",
 )
 
 

@@ -83,10 +83,12 @@ class BatchResult:
     results: list[VideoResult]
     errors: list[BatchError]
     scores: BatchScores
+    num_processes: int = 1  # how many processes shared the work
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "scores": self.scores.to_dict(),
+            "num_processes": self.num_processes,
             "num_errors": len(self.errors),
             "errors": [e.to_dict() for e in self.errors],
             "results": [r.to_dict() for r in self.results],
