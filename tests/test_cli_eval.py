@@ -1,0 +1,140 @@
+"""``t2v questions`` and ``t2v evaluate`` in-process through ``t2v.cli.main`` on rendered clips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from t2v.cli import main
+from t2v.video import write_video
+from t2v.world.captions import canonical_caption
+from t2v.world.render import render
+from t2v.world.spec import ShapeObject, WorldSpec
+
+SPEC = WorldSpec(objects=(ShapeObject("square", "green", "big", "still", x=0.5, y=0.5),), background="white",
+                 frames=12)
+TRUE = canonical_caption(SPEC)  # "a big green square on a white background"
+WRONG = TRUE.replace("square", "triangle")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return write_video(render(SPEC), tmp_path_factory.mktemp("clips") / "clip.mp4", fps=8)
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+def test_questions_table_and_json(capsys):
+    assert main(["questions", "a big green square on a white background"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:5] == ["id", "category", "tuple", "parents", "frames"]
+    assert any("attribute - color (square, green)" in line and "color" in line for line in table)
+    assert main(["questions", TRUE, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["prompt"] == TRUE and data["scene_graph"]["entities"]
+    by_tuple = {tuple(q["tuple"]): q for q in data["questions"]}
+    colour = by_tuple[("attribute", "color", "square", "green")]
+    existence = by_tuple[("entity", "whole", "square")]
+    assert colour["parents"] == [existence["id"]] and colour["category"] == "color"
+
+
+def test_questions_rejects_an_empty_prompt(capsys):
+    assert main(["questions", "  "]) == 2
+    assert _error_line(capsys) == "t2v questions: error: prompt must be a non-empty string"
+
+
+def test_evaluate_prints_a_table_and_writes_reports(clip, tmp_path, capsys):
+    html, out_json = tmp_path / "r" / "report.html", tmp_path / "results.json"
+    assert main(["evaluate", str(clip), "--prompt", TRUE, "--html", str(html), "--json-out", str(out_json)]) == 0
+    printed = capsys.readouterr().out
+    assert "DSG score: 1.000" in printed and "existence" in printed
+    saved = json.loads(out_json.read_text())
+    assert saved["scores"]["dsg"] == 1.0 and saved["num_frames"] == 12
+    assert all(q["answer"] == "yes" for q in saved["questions"])
+    page = html.read_text()
+    assert "data:image/png;base64," in page and TRUE in page
+
+
+def test_evaluate_json_to_stdout_tells_a_wrong_shape(clip, capsys):
+    assert main(["evaluate", str(clip), "--prompt", WRONG, "--json", "--frames", "6"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scores"]["dsg"] < 1.0
+    shape = [q for q in data["questions"] if q["tuple"][:2] == ["attribute", "shape"]]
+    assert shape and all(q["answer"] == "no" for q in shape)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--prompt", ""], "--prompt must be a non-empty string"),
+        (["--prompt", TRUE, "--frames", "0"], "--frames must be a positive integer"),
+        (["--prompt", TRUE, "--answerer", "vlm"], "--answerer vlm needs --vlm"),
+        (["--prompt", TRUE, "--knowledge"], "--knowledge needs --llm"),
+        (["--prompt", TRUE, "--answerer", "openai"], "--answerer openai needs --llm"),
+    ],
+)
+def test_evaluate_bad_options_exit_2(clip, tmp_path, capsys, args, message):
+    html = tmp_path / "never.html"
+    assert main(["evaluate", str(clip), *args, "--html", str(html)]) == 2
+    assert message in _error_line(capsys)
+    assert not html.exists()
+
+
+def test_evaluate_bad_videos_exit_2(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "missing.mp4"), "--prompt", TRUE]) == 2
+    assert "video not found" in _error_line(capsys)
+    text = tmp_path / "notes.txt"
+    text.write_text("hi")
+    assert main(["evaluate", str(text), "--prompt", TRUE]) == 2
+    assert "notes.txt" in _error_line(capsys)
+    fake = tmp_path / "fake.mp4"
+    fake.write_bytes(np.random.default_rng(0).bytes(256))
+    out = tmp_path / "r.json"
+    assert main(["evaluate", str(fake), "--prompt", TRUE, "--json-out", str(out)]) == 2
+    assert "not a readable video" in _error_line(capsys)
+    assert not out.exists()
+    assert main(["evaluate", "--prompt", TRUE]) == 2
+    assert "give a VIDEO" in _error_line(capsys)
+
+
+def test_evaluate_batch_reports_and_skips_bad_items(clip, tmp_path, capsys):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "ok.mp4").write_bytes(clip.read_bytes())
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("\n".join([
+        json.dumps({"id": "ok", "prompt": TRUE}),
+        json.dumps({"id": "wrong", "prompt": WRONG, "video": "ok.mp4"}),
+        json.dumps({"id": "gone", "prompt": TRUE}),
+        "[1, 2",
+    ]) + "\n")
+    out = tmp_path / "out"
+    assert main(["evaluate", "--batch", str(prompts), "--videos", str(videos), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "2 video(s) scored, 2 item(s) skipped" in captured.out
+    assert "skipped line 3 (gone)" in captured.err and "skipped line 4" in captured.err
+    saved = json.loads((out / "results.json").read_text())
+    assert [r["id"] for r in saved["results"]] == ["ok", "wrong"]
+    assert (out / "report.html").exists()
+    # A batch in which nothing could be scored is a failure.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("oops\n")
+    assert main(["evaluate", "--batch", str(bad), "--videos", str(videos)]) == 1
+    assert "0 video(s) scored, 1 item(s) skipped" in capsys.readouterr().out
+    assert main(["evaluate", "--batch", str(bad)]) == 2
+    assert "--batch needs --videos" in _error_line(capsys)
+
+
+@pytest.mark.parametrize("command", ["questions", "evaluate"])
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"usage: t2v {command}" in capsys.readouterr().out
