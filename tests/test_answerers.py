@@ -266,3 +266,91 @@ def test_video_llm_rejects_bad_arguments(tmp_path, tiny_vl):
         model, processor = tiny_vl
         with pytest.raises(ValueError, match="torchvision"):
             VideoLLMAnswerer.from_components(model, processor, visual_input="video").visual_mode()
+
+
+# -- the shapes-world oracle ------------------------------------------------------------------
+
+def shapes_scene():
+    """A scene graph and questions in the rule-based generator's format, with the clip that shows it."""
+    from t2v.eval.types import Entity, Relation
+    from t2v.world.render import render
+    from t2v.world.spec import ShapeObject, WorldSpec
+
+    graph = SceneGraph(
+        prompt="a big red circle above a small blue square on a gray background",
+        entities=[Entity("e1", "circle", attributes={"color": ["red"], "size": ["big"]}),
+                  Entity("e2", "square", attributes={"color": ["blue"], "size": ["small"]}),
+                  Entity("e3", "background", kind="background", attributes={"color": ["gray"]})],
+        relations=[Relation("e1", "above", "e2", kind="spatial")],
+    )
+    questions = [
+        EvalQuestion(1, "Is there a circle?", "existence", ("entity", "whole", "circle"), entities=("e1",)),
+        EvalQuestion(2, "Is the circle red?", "color", ("attribute", "color", "circle", "red"), [1], entities=("e1",)),
+        EvalQuestion(3, "Is there a square?", "existence", ("entity", "whole", "square"), entities=("e2",)),
+        EvalQuestion(4, "Is the square blue?", "color", ("attribute", "color", "square", "blue"), [3],
+                     entities=("e2",)),
+        EvalQuestion(5, "Is the circle above the square?", "spatial",
+                     ("relation", "spatial", "circle", "square", "above"), [1, 3], entities=("e1", "e2")),
+        EvalQuestion(6, "Is the background gray?", "color", ("attribute", "color", "background", "gray"),
+                     entities=("e3",)),
+        EvalQuestion(7, "Is the circle wooden?", "material", ("attribute", "material", "circle", "wooden"), [1],
+                     entities=("e1",)),
+        EvalQuestion(8, "Is the square green?", "color", ("attribute", "color", "square", "green"), [3],
+                     entities=("e2",)),
+    ]
+    spec = WorldSpec(objects=(ShapeObject("circle", "red", "big", "still", 0.5, 0.27),
+                              ShapeObject("square", "blue", "small", "still", 0.5, 0.75)),
+                     background="gray", relation="above", frames=8, size=64)
+    return graph, questions, render(spec), spec
+
+
+def test_oracle_answerer_reads_a_rendered_clip():
+    from t2v.eval.answerers import NOT_EXPRESSIBLE, OracleAnswerer
+
+    graph, questions, frames, _ = shapes_scene()
+    answers = OracleAnswerer().answer(frames, questions, prompt=graph.prompt, graph=graph)
+    assert [a.yes for a in answers] == [True] * 6 + [False, False]
+    assert all(a.confidence > 0.5 for i, a in enumerate(answers) if i != 6)
+    assert (answers[6].confidence, answers[6].rationale) == (0.5, NOT_EXPRESSIBLE)
+    assert "shapes-world oracle" in answers[1].rationale
+
+
+def test_oracle_answerer_confidence_is_the_probability_of_its_verdict():
+    from t2v.eval.answerers import OracleAnswerer
+    from t2v.eval.world_bridge import to_world_question
+    from t2v.world.oracle import ShapesOracle
+
+    graph, questions, frames, _ = shapes_scene()
+    oracle = ShapesOracle()
+    answers = OracleAnswerer(oracle).answer(frames, questions, prompt=graph.prompt, graph=graph)
+    for q, answer in zip(questions, answers, strict=True):
+        world = to_world_question(q, graph, num_frames=len(frames))
+        if world is None:
+            continue
+        p_yes = oracle.answer(frames, world).p_yes
+        assert answer.yes == (p_yes >= 0.5)
+        assert answer.confidence == pytest.approx(p_yes if answer.yes else 1.0 - p_yes)
+
+
+def test_oracle_answerer_says_no_to_a_clip_that_does_not_match():
+    from dataclasses import replace
+
+    from t2v.eval.answerers import OracleAnswerer
+    from t2v.world.render import render
+
+    graph, questions, _, spec = shapes_scene()
+    swapped = replace(spec, objects=(replace(spec.objects[0], color="green"), spec.objects[1]))
+    answers = OracleAnswerer().answer(render(swapped), questions[:4], prompt=graph.prompt, graph=graph)
+    # The bridge asks existence of the described object ("a red circle"), so both circle questions fail.
+    assert [a.yes for a in answers] == [False, False, True, True]
+
+
+def test_oracle_answerer_rejects_bad_input():
+    from t2v.eval.answerers import OracleAnswerer
+
+    graph, questions, frames, _ = shapes_scene()
+    with pytest.raises(ValueError, match="oracle"):
+        OracleAnswerer(oracle="strict")
+    with pytest.raises(ValueError, match="frames"):
+        OracleAnswerer().answer(frames[0], questions, prompt=graph.prompt, graph=graph)
+    assert OracleAnswerer().answer(frames, [], prompt=graph.prompt, graph=graph) == []

@@ -39,24 +39,31 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("T2V_CACHE", str(tmp_path / "t2v-cache"))
 
 
-def scene_llm(request: Recorded) -> str:
-    """Answers each step of the chain the way a capable LLM would, from what the request asks."""
-    text = request.last_user_text()
-    if "Step 1" in text:
-        return "```json\n" + json.dumps(ENTITIES) + "\n```"
-    if "Step 2" in text:
-        entity = re.search(r"the entity (e\d+)", text).group(1)
-        return "Here you go: " + json.dumps({"attributes": ATTRIBUTES[entity]})
-    if "Step 3" in text:
-        return json.dumps(RELATIONS)
-    if "Step 4" in text:
-        questions = []
-        for number, head, kind, args, category in ELEMENT_LINE.findall(text):
-            words = args.split(", ")
-            question = f"Is it true that {head} {kind} holds for {' and '.join(words)}?"
-            questions.append({"id": int(number), "question": question, "category": category})
-        return json.dumps({"questions": questions})
-    return "?"
+def scene_llm_for(entities: dict, attributes: dict, relations: dict):
+    """A responder answering each step of the chain the way a capable LLM would, from what the request asks."""
+
+    def respond(request: Recorded) -> str:
+        text = request.last_user_text()
+        if "Step 1" in text:
+            return "```json\n" + json.dumps(entities) + "\n```"
+        if "Step 2" in text:
+            entity = re.search(r"the entity (e\d+)", text).group(1)
+            return "Here you go: " + json.dumps({"attributes": attributes[entity]})
+        if "Step 3" in text:
+            return json.dumps(relations)
+        if "Step 4" in text:
+            questions = []
+            for number, head, kind, args, category in ELEMENT_LINE.findall(text):
+                words = args.split(", ")
+                question = f"Is it true that {head} {kind} holds for {' and '.join(words)}?"
+                questions.append({"id": int(number), "question": question, "category": category})
+            return json.dumps({"questions": questions})
+        return "?"
+
+    return respond
+
+
+scene_llm = scene_llm_for(ENTITIES, ATTRIBUTES, RELATIONS)
 
 
 def generator(server: ChatServer, **options) -> LLMQuestionGenerator:
@@ -88,6 +95,32 @@ def test_chain_builds_the_scene_graph_and_one_question_per_element():
     # The dependency structure is sound for DSG scoring: a missing ball zeroes its dependants.
     answers = [EvalAnswer(yes=q.id != 1) for q in questions]
     assert dsg_scores(questions, answers) == [0, 1, 0, 0, 1, 1, 0, 0]
+
+
+def test_generated_questions_reach_the_shapes_world_oracle_through_the_bridge():
+    """The generator's tuples follow the evaluator's conventions, so the oracle can answer them."""
+    from t2v.eval.answerers import OracleAnswerer
+    from t2v.world.render import render
+    from t2v.world.spec import ShapeObject, WorldSpec
+
+    entities = {"entities": [{"id": "e1", "name": "circle", "kind": "object", "count": None},
+                             {"id": "e2", "name": "background", "kind": "background", "count": None},
+                             {"id": "e3", "name": "camera", "kind": "camera", "count": None}]}
+    attributes = {"e1": {"color": ["red"]}, "e2": {"color": ["gray"]}, "e3": {}}
+    relations = {"relations": [{"subject": "e1", "predicate": "move left", "object": None, "kind": "action"},
+                               {"subject": "e3", "predicate": "static", "object": None, "kind": "action"}]}
+    with ChatServer(scene_llm_for(entities, attributes, relations)) as server:
+        graph, questions = generator(server).generate("a red circle moving left on a gray background, static camera")
+    assert [q.tuple for q in questions] == [
+        ("entity", "whole", "circle"), ("attribute", "color", "circle", "red"),
+        ("attribute", "color", "background", "gray"), ("attribute", "action", "circle", "move left"),
+        ("attribute", "movement", "camera", "static")]
+    assert [q.category for q in questions] == ["existence", "color", "color", "action", "camera"]
+    clip = render(WorldSpec(objects=(ShapeObject("circle", "red", "big", "left", 0.7, 0.5),), background="gray",
+                            frames=8, size=64))
+    answers = OracleAnswerer().answer(clip, questions, prompt=graph.prompt, graph=graph)
+    assert [a.yes for a in answers] == [True] * 5
+    assert all("shapes-world oracle" in a.rationale for a in answers)
 
 
 def test_malformed_answers_are_retried_with_the_error_shown():

@@ -206,8 +206,10 @@ def graph_elements(graph: SceneGraph) -> list[Element]:
     for relation in graph.relations:
         subject = by_id[relation.subject]
         if relation.object is None:
-            category = "camera" if subject.kind == "camera" else "action"
-            add(("attribute", "action", subject.name, relation.predicate), category, (subject.id,))
+            if subject.kind == "camera":  # "pan left": the camera's movement, as the rule-based generator files it
+                add(("attribute", "movement", subject.name, relation.predicate), "camera", (subject.id,))
+            else:
+                add(("attribute", "action", subject.name, relation.predicate), "action", (subject.id,))
             continue
         obj = by_id[relation.object]
         category = "camera" if subject.kind == "camera" else relation.kind
