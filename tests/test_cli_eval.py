@@ -13,6 +13,8 @@ from t2v.video import write_video
 from t2v.world.captions import canonical_caption
 from t2v.world.render import render
 from t2v.world.spec import ShapeObject, WorldSpec
+from tests.chat_server import ChatServer, Recorded
+from tests.test_llm_questions import scene_llm_for
 
 SPEC = WorldSpec(objects=(ShapeObject("square", "green", "big", "still", x=0.5, y=0.5),), background="white",
                  frames=12)
@@ -23,6 +25,30 @@ WRONG = TRUE.replace("square", "triangle")
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     return write_video(render(SPEC), tmp_path_factory.mktemp("clips") / "clip.mp4", fps=8)
+
+
+# What a capable LLM would make of TRUE, step by step (see tests/test_llm_questions.py).
+SCENE_LLM = scene_llm_for(
+    {"entities": [{"id": "e1", "name": "square", "kind": "object", "count": 1},
+                  {"id": "e2", "name": "background", "kind": "background", "count": None}]},
+    {"e1": {"color": ["green"], "size": ["big"]}, "e2": {"color": ["white"]}},
+    {"relations": []},
+)
+KNOWLEDGE = "- a still square keeps its place and its colour"
+
+
+def vision_and_scene_llm(request: Recorded) -> str:
+    """Question chain and knowledge as a text LLM; frames in the request mean a video question."""
+    if request.image_urls():
+        return "The square is green and big. [YES]"
+    if "common-sense" in request.last_user_text():
+        return KNOWLEDGE
+    return SCENE_LLM(request)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("T2V_CACHE", str(tmp_path / "t2v-cache"))
 
 
 def _error_line(capsys) -> str:
@@ -130,6 +156,39 @@ def test_evaluate_batch_reports_and_skips_bad_items(clip, tmp_path, capsys):
     assert "0 video(s) scored, 1 item(s) skipped" in capsys.readouterr().out
     assert main(["evaluate", "--batch", str(bad)]) == 2
     assert "--batch needs --videos" in _error_line(capsys)
+
+
+def test_questions_and_evaluate_with_an_llm_question_generator(clip, capsys):
+    with ChatServer(SCENE_LLM) as server:
+        assert main(["questions", TRUE, "--llm", server.base_url, "--llm-model", "llm", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        tuples = [tuple(q["tuple"]) for q in data["questions"]]
+        assert ("attribute", "color", "square", "green") in tuples
+        assert ("attribute", "color", "background", "white") in tuples
+        # The LLM's questions answered by the default oracle answerer.
+        assert main(["evaluate", str(clip), "--prompt", TRUE, "--llm", server.base_url, "--llm-model", "llm",
+                     "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+    assert [tuple(q["tuple"]) for q in result["questions"]] == tuples
+    assert result["scores"]["dsg"] == 1.0
+
+
+def test_openai_answerer_with_knowledge_sees_sampled_frames(clip, capsys):
+    with ChatServer(vision_and_scene_llm) as server:
+        assert main(["evaluate", str(clip), "--prompt", TRUE, "--answerer", "openai", "--llm", server.base_url,
+                     "--llm-model", "llm", "--knowledge", "--frames", "3", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["knowledge"] == KNOWLEDGE and result["scores"]["yes_rate"] == 1.0
+    vision = [r for r in server.chat_requests if r.image_urls()]
+    assert len(vision) == 3 * len(result["questions"])  # three reasoning stages per question
+    assert all(len(r.image_urls()) == 3 for r in vision)
+    assert any(KNOWLEDGE in r.text() for r in vision)
+
+
+def test_llm_that_returns_nonsense_is_a_one_line_error(capsys):
+    with ChatServer(lambda request: "no idea") as server:
+        assert main(["questions", TRUE, "--llm", server.base_url, "--llm-model", "llm"]) == 2
+    assert _error_line(capsys).startswith("t2v questions: error: --llm: ")
 
 
 @pytest.mark.parametrize("command", ["questions", "evaluate"])

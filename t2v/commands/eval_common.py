@@ -4,7 +4,8 @@ choosing a question generator, and printing questions as a table."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from t2v.eval.types import EvalAnswer, EvalQuestion
@@ -25,6 +26,21 @@ def make_llm_backend(args: argparse.Namespace) -> Any:
     if not args.llm:
         raise ValueError("--llm is required here: give an endpoint URL or a local model folder")
     return make_backend(args.llm, args.llm_model)
+
+
+@contextmanager
+def llm_failures_named() -> Iterator[None]:
+    """Turn a failing ``--llm`` endpoint or unusable LLM output into a ValueError naming ``--llm``,
+    which the CLI prints as one line (exit code 2) instead of a traceback."""
+    try:
+        yield
+    except RuntimeError as err:
+        from t2v.llm import ChatError
+        from t2v.llm_json import LLMOutputError
+
+        if isinstance(err, (ChatError, LLMOutputError)):
+            raise ValueError(f"--llm: {err}") from err
+        raise
 
 
 def make_generator(args: argparse.Namespace, backend: Any = None) -> Any:

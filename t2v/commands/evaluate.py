@@ -15,6 +15,7 @@ from .eval_common import (
     add_llm_arguments,
     check_prompt,
     format_table,
+    llm_failures_named,
     make_generator,
     make_llm_backend,
     questions_table,
@@ -143,6 +144,11 @@ def _print_batch(batch: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
+    with llm_failures_named():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     evaluator = make_evaluator(args)
     if args.batch:
         from t2v.eval.evaluator import process_state

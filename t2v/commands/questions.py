@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from .eval_common import add_llm_arguments, check_prompt, make_generator, questions_table
+from .eval_common import add_llm_arguments, check_prompt, llm_failures_named, make_generator, questions_table
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     prompt = check_prompt(args.prompt)
-    graph, questions = make_generator(args).generate(prompt)
+    with llm_failures_named():
+        graph, questions = make_generator(args).generate(prompt)
     if args.json:
         payload = {"prompt": prompt, "scene_graph": graph.to_dict(),
                    "questions": [q.to_dict() | {"tuple_text": q.tuple_text()} for q in questions]}

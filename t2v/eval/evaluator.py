@@ -229,10 +229,16 @@ class Evaluator:
             raise ValueError(f"prompt: no questions could be generated from {prompt!r}")
         return graph, list(questions)
 
-    def evaluate(self, video: str | os.PathLike[str] | np.ndarray, prompt: str, *,
-                 id: str | None = None) -> VideoResult:
-        """Score one video (a file path or uint8 ``(F, H, W, 3)`` frames) against ``prompt``."""
-        graph, questions = self.questions(prompt)
+    def evaluate(self, video: str | os.PathLike[str] | np.ndarray, prompt: str, *, id: str | None = None,
+                 generated: tuple[SceneGraph, list[EvalQuestion]] | None = None) -> VideoResult:
+        """Score one video (a file path or uint8 ``(F, H, W, 3)`` frames) against ``prompt``.
+
+        ``generated`` passes the prompt's scene graph and questions when they were made already.
+        """
+        if generated is None or not generated[1]:
+            graph, questions = self.questions(prompt)
+        else:
+            graph, questions = generated[0], list(generated[1])
         if isinstance(video, (str, os.PathLike)):
             frames, label = load_video(video), str(video)
         else:
@@ -251,11 +257,26 @@ class Evaluator:
             knowledge=knowledge,
         )
 
-    def _evaluate_item(self, item: BatchItem | BatchError) -> VideoResult | BatchError:
+    def _pregenerate(self, items: Sequence[BatchItem | BatchError]) -> dict[int, tuple[SceneGraph, list]]:
+        """Questions for all prompts in one call where the generator batches (a parser pass over
+        all prompts is much faster); empty when it does not, or fails, so items go one by one."""
+        generate_batch = getattr(self.generator, "generate_batch", None)
+        todo = [i for i in items if isinstance(i, BatchItem)]
+        if not callable(generate_batch) or not todo:
+            return {}
+        try:
+            generated = generate_batch([i.prompt for i in todo])
+        except (ValueError, RuntimeError) as err:
+            logger.info("batched question generation failed (%s); generating one prompt at a time", err)
+            return {}
+        return {i.line: g for i, g in zip(todo, generated, strict=True)}
+
+    def _evaluate_item(self, item: BatchItem | BatchError,
+                       generated: tuple[SceneGraph, list[EvalQuestion]] | None = None) -> VideoResult | BatchError:
         if isinstance(item, BatchError):
             return item
         try:
-            return self.evaluate(item.video, item.prompt, id=item.id)
+            return self.evaluate(item.video, item.prompt, id=item.id, generated=generated)
         except (ValueError, OSError, RuntimeError) as err:
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
             logger.warning("line %d (%s): %s", item.line, item.id or item.video, message)
@@ -274,7 +295,8 @@ class Evaluator:
         items = read_batch(prompts_file, videos_dir)
         state = process_state()
         with state.split_between_processes(items) as mine:
-            local = [self._evaluate_item(item) for item in mine]
+            generated = self._pregenerate(mine)
+            local = [self._evaluate_item(item, generated.get(item.line)) for item in mine]
         outcomes = gather_object(local) if state.num_processes > 1 else local
         results = [o for o in outcomes if isinstance(o, VideoResult)]
         errors = [o for o in outcomes if isinstance(o, BatchError)]
