@@ -17,6 +17,7 @@ from t2v.world.facts import ObjectRef, Question, falsify, spec_facts, truth
 from t2v.world.oracle import OracleAnswer, OracleSettings, ShapesOracle
 from t2v.world.render import render
 from t2v.world.sampling import sample_spec
+from t2v.world.shape_fit import fit_errors, shape_coverage
 from t2v.world.spec import ShapeObject, WorldSpec
 
 SCENES = 24  # per test; the benchmark uses 500
@@ -262,3 +263,17 @@ def test_bad_questions_and_settings_raise(oracle):
         ShapesOracle(object_chroma=-1.0)
     with pytest.raises(ValueError, match="fit_views must be an integer"):
         OracleSettings(fit_views=2.5)
+
+
+@pytest.mark.parametrize("shape", ["circle", "square", "triangle"])
+def test_model_fit_names_a_shape_cut_by_the_frame_edge(shape):
+    # A shape centred 2 px inside the left edge of a 20x20 window: more than half of it is cut off.
+    n = 4
+    ys, xs = (np.mgrid[0:20 * n, 0:20 * n] + 0.5) / n
+    coverage = shape_coverage(shape, 2.0, 10.0, 7.0, xs, ys).reshape(20, n, 20, n).mean(axis=(1, 3))
+    errors, pixels = fit_errors(coverage, np.ones_like(coverage, dtype=bool), 0, 0, float(coverage.sum()),
+                                (5.0, 10.0), whole=False)
+    assert pixels == 400 and min(errors, key=errors.get) == shape
+    # A view whose noisy coverage sums below zero is fitted, not a crash.
+    empty, _ = fit_errors(np.zeros((5, 5)), np.ones((5, 5), dtype=bool), 0, 0, -3.0, (2.0, 2.0), whole=True)
+    assert set(empty) == {"circle", "square", "triangle"}

@@ -58,7 +58,7 @@ def fit_errors(coverage: np.ndarray, region: np.ndarray, top: int, left: int, ar
 
     errors = {}
     for shape in SHAPES:
-        r = max(math.sqrt(area / _AREA_PER_R2[shape]), 0.5)
+        r = max(math.sqrt(max(area, 0.0) / _AREA_PER_R2[shape]), 0.5)
         if whole:
             result = minimize_scalar(lambda b, s=shape, r=r: error(s, centre[0], centre[1], r, b),
                                      bounds=(0.2, 5.0), method="bounded", options={"xatol": 0.05})
