@@ -34,7 +34,9 @@ SAMPLER = {"frames": 16, "size": 64, "two_objects": 0.5, "identical_pair": 0.15,
 HARD = {"edge_margin": 0.05, "gap": -0.03}
 
 
-def degrade(frames: np.ndarray, rng: np.random.Generator, blur: float = 1.5, noise: float = 0.08) -> np.ndarray:
+def degrade(
+    frames: np.ndarray, rng: np.random.Generator, blur: float = 1.5, noise: float = 0.08
+) -> np.ndarray:
     """Blur each frame (sigma in pixels), add Gaussian noise on the [0, 1] scale, clip."""
     x = frames.astype(np.float32) / 255.0
     x = ndimage.gaussian_filter(x, (0.0, blur, blur, 0.0))
@@ -72,8 +74,10 @@ def run(n: int, seed: int, hard_share: float, show_failures: int) -> dict[str, f
                 tally[key][0] += int(got.yes == want)
                 tally[key][1] += 1
                 if got.yes != want and len(failures) < show_failures:
-                    failures.append(f"[{condition}{' hard' if hard else ''}] spec {i}: {q.text()} expected "
-                                    f"{'yes' if want else 'no'} (conf {got.confidence:.2f})\n    {spec.to_json()}")
+                    failures.append(
+                        f"[{condition}{' hard' if hard else ''}] spec {i}: {q.text()} expected "
+                        f"{'yes' if want else 'no'} (conf {got.confidence:.2f})\n    {spec.to_json()}"
+                    )
     headline = {}
     for condition in ("clean", "noisy"):
         print(f"\n{condition} (accuracy, count) by question kind:")
@@ -91,8 +95,11 @@ def run(n: int, seed: int, hard_share: float, show_failures: int) -> dict[str, f
             print(f"  all {truth:<12} {right / max(total, 1):.4f} ({total})")
     speed = answered_videos / max(answer_time, 1e-9)
     print(f"\nspeed: {speed:.1f} videos/s answering all facts at 64x64x16 (target >= {TARGET_VIDEOS_PER_S})")
-    ok = (min(headline["clean_yes"], headline["clean_no"]) >= TARGET_CLEAN
-          and min(headline["noisy_yes"], headline["noisy_no"]) >= TARGET_NOISY and speed >= TARGET_VIDEOS_PER_S)
+    ok = (
+        min(headline["clean_yes"], headline["clean_no"]) >= TARGET_CLEAN
+        and min(headline["noisy_yes"], headline["noisy_no"]) >= TARGET_NOISY
+        and speed >= TARGET_VIDEOS_PER_S
+    )
     print(f"targets (clean >= {TARGET_CLEAN}, noisy >= {TARGET_NOISY}, speed): {'met' if ok else 'NOT met'}")
     for line in failures:
         print(line)
@@ -103,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=500, help="number of random scenes (default 500)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
-    parser.add_argument("--hard", type=float, default=0.3, help="share of scenes with edge poking and touching")
+    parser.add_argument(
+        "--hard", type=float, default=0.3, help="share of scenes with edge poking and touching"
+    )
     parser.add_argument("--failures", type=int, default=0, help="print up to this many wrong answers")
     args = parser.parse_args(argv)
     if args.n < 1:

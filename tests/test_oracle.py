@@ -71,7 +71,7 @@ def accuracy(oracle, scenes, transform) -> tuple[float, float, list[str]]:
             yes_total += 1
             if not a.yes:
                 misses.append(f"said no: {q.text()} {spec.to_json()}")
-        for q, a in zip(lies, answers[len(facts):], strict=True):
+        for q, a in zip(lies, answers[len(facts) :], strict=True):
             no_right += not a.yes
             no_total += 1
             if a.yes:
@@ -98,7 +98,8 @@ def test_colour_drift(oracle, scenes, degrees, gain):
 
 def test_soft_edges(oracle, scenes):
     yes, no, misses = accuracy(
-        oracle, scenes[:12], lambda v: ndimage.gaussian_filter(v.astype(np.float32) / 255.0, (0, 2.5, 2.5, 0)))
+        oracle, scenes[:12], lambda v: ndimage.gaussian_filter(v.astype(np.float32) / 255.0, (0, 2.5, 2.5, 0))
+    )
     assert yes >= 0.95 and no >= 0.95, misses[:5]
 
 
@@ -115,14 +116,19 @@ def test_spurious_blobs_are_ignored(oracle):
 
 # -- hand-built hard cases: the oracle must agree with truth() on every question asked ----------
 
+
 def all_questions(spec: WorldSpec) -> list[Question]:
     """The true facts, every falsification of them, and counts of every colour/shape pair."""
     rng = random.Random(0)
     facts = spec_facts(spec)
     qs = facts + [f for f in (falsify(spec, q, rng) for q in facts) if f is not None]
     for obj in spec.objects:
-        qs.append(Question("count", ObjectRef(color=obj.color), sum(o.color == obj.color for o in spec.objects)))
-        qs.append(Question("count", ObjectRef(shape=obj.shape), sum(o.shape == obj.shape for o in spec.objects)))
+        qs.append(
+            Question("count", ObjectRef(color=obj.color), sum(o.color == obj.color for o in spec.objects))
+        )
+        qs.append(
+            Question("count", ObjectRef(shape=obj.shape), sum(o.shape == obj.shape for o in spec.objects))
+        )
     return qs
 
 
@@ -135,35 +141,64 @@ def assert_agrees(oracle: ShapesOracle, spec: WorldSpec, questions: list[Questio
 
 HARD_CASES = {
     "two colours overlapping": WorldSpec(
-        (ShapeObject("square", "red", "big", "still", 0.35, 0.5), ShapeObject("circle", "yellow", "big", "still",
-                                                                               0.66, 0.5)),
-        background="white", relation="left of"),
+        (
+            ShapeObject("square", "red", "big", "still", 0.35, 0.5),
+            ShapeObject("circle", "yellow", "big", "still", 0.66, 0.5),
+        ),
+        background="white",
+        relation="left of",
+    ),
     "red next to orange seam": WorldSpec(
-        (ShapeObject("circle", "red", "big", "still", 0.32, 0.5), ShapeObject("triangle", "yellow", "big", "down",
-                                                                              0.66, 0.3)),
-        background="black"),
+        (
+            ShapeObject("circle", "red", "big", "still", 0.32, 0.5),
+            ShapeObject("triangle", "yellow", "big", "down", 0.66, 0.3),
+        ),
+        background="black",
+    ),
     "identical pair close": WorldSpec(
-        (ShapeObject("circle", "green", "small", "up", 0.38, 0.75), ShapeObject("circle", "green", "small", "up",
-                                                                                0.62, 0.75)),
-        background="gray"),
+        (
+            ShapeObject("circle", "green", "small", "up", 0.38, 0.75),
+            ShapeObject("circle", "green", "small", "up", 0.62, 0.75),
+        ),
+        background="gray",
+    ),
     "same colour corners touching": WorldSpec(
-        (ShapeObject("square", "purple", "small", "still", 0.4, 0.4), ShapeObject("square", "purple", "small",
-                                                                                  "still", 0.58, 0.58)),
-        background="black"),
+        (
+            ShapeObject("square", "purple", "small", "still", 0.4, 0.4),
+            ShapeObject("square", "purple", "small", "still", 0.58, 0.58),
+        ),
+        background="black",
+    ),
     "cut by the frame edge": WorldSpec(
-        (ShapeObject("triangle", "blue", "big", "still", 0.12, 0.5), ShapeObject("circle", "orange", "small",
-                                                                                 "down", 0.93, 0.2)),
-        background="white", relation="left of"),
+        (
+            ShapeObject("triangle", "blue", "big", "still", 0.12, 0.5),
+            ShapeObject("circle", "orange", "small", "down", 0.93, 0.2),
+        ),
+        background="white",
+        relation="left of",
+    ),
     "pan right, object moving left": WorldSpec(
-        (ShapeObject("square", "yellow", "big", "left", 0.72, 0.5),), background="checkered", camera="pan right"),
+        (ShapeObject("square", "yellow", "big", "left", 0.72, 0.5),),
+        background="checkered",
+        camera="pan right",
+    ),
     "pan left with two objects": WorldSpec(
-        (ShapeObject("circle", "blue", "small", "bounce", 0.3, 0.7), ShapeObject("triangle", "red", "big", "still",
-                                                                                 0.7, 0.45)),
-        background="checkered", camera="pan left", relation="left of"),
+        (
+            ShapeObject("circle", "blue", "small", "bounce", 0.3, 0.7),
+            ShapeObject("triangle", "red", "big", "still", 0.7, 0.45),
+        ),
+        background="checkered",
+        camera="pan left",
+        relation="left of",
+    ),
     "grow and shrink across the size line": WorldSpec(
-        (ShapeObject("circle", "orange", "small", "grow", 0.28, 0.5), ShapeObject("square", "green", "big",
-                                                                                  "shrink", 0.72, 0.5)),
-        background="gray", relation="left of"),
+        (
+            ShapeObject("circle", "orange", "small", "grow", 0.28, 0.5),
+            ShapeObject("square", "green", "big", "shrink", 0.72, 0.5),
+        ),
+        background="gray",
+        relation="left of",
+    ),
 }
 
 
@@ -175,11 +210,19 @@ def test_hand_built_hard_cases(oracle, name):
 
 def test_crossing_objects_relation_over_frame_ranges(oracle):
     # a moves right past the still b: left of b early, right of b late, neither on most frames.
-    spec = WorldSpec((ShapeObject("circle", "red", "small", "right", 0.275, 0.3),
-                      ShapeObject("square", "blue", "small", "still", 0.5, 0.7)), background="black")
+    spec = WorldSpec(
+        (
+            ShapeObject("circle", "red", "small", "right", 0.275, 0.3),
+            ShapeObject("square", "blue", "small", "still", 0.5, 0.7),
+        ),
+        background="black",
+    )
     a, b = ObjectRef(shape="circle"), ObjectRef(shape="square")
-    questions = [Question("relation", a, rel, b, frames=rng) for rel in ("left of", "right of", "above", "below")
-                 for rng in ((0, 0), (0, 3), (12, 15), (15, 15), None)]
+    questions = [
+        Question("relation", a, rel, b, frames=rng)
+        for rel in ("left of", "right of", "above", "below")
+        for rng in ((0, 0), (0, 3), (12, 15), (15, 15), None)
+    ]
     assert_agrees(oracle, spec, questions)
     assert any(truth(spec, q) for q in questions) and not all(truth(spec, q) for q in questions)
 
@@ -215,6 +258,7 @@ def test_answer_many_matches_answer_and_reading_is_json(oracle, scenes):
 
 # -- formats and input checking ----------------------------------------------------------------
 
+
 def test_float_and_torch_inputs_read_alike(oracle):
     spec = HARD_CASES["pan left with two objects"]
     frames = render(spec)
@@ -229,21 +273,31 @@ def test_float_and_torch_inputs_read_alike(oracle):
 
 @pytest.mark.parametrize(("size", "frames"), [(32, 8), (128, 12), (256, 8)])
 def test_other_resolutions_and_lengths(oracle, size, frames):
-    spec = WorldSpec((ShapeObject("square", "blue", "big", "down", 0.3, 0.25),
-                      ShapeObject("circle", "orange", "small", "still", 0.75, 0.6)),
-                     background="white", relation="left of", frames=frames, size=size)
+    spec = WorldSpec(
+        (
+            ShapeObject("square", "blue", "big", "down", 0.3, 0.25),
+            ShapeObject("circle", "orange", "small", "still", 0.75, 0.6),
+        ),
+        background="white",
+        relation="left of",
+        frames=frames,
+        size=size,
+    )
     assert_agrees(oracle, spec, all_questions(spec))
 
 
-@pytest.mark.parametrize(("frames", "message"), [
-    (np.zeros((4, 64, 64), dtype=np.uint8), "4 dimensions"),
-    (np.zeros((4, 64, 64, 2), dtype=np.uint8), "3 colour channels"),
-    (np.zeros((4, 16, 16, 3), dtype=np.uint8), "at least 32x32"),
-    (np.zeros((4, 64, 64, 3), dtype=np.int16), "uint8 or float"),
-    (np.full((4, 64, 64, 3), 2.0, dtype=np.float32), r"\[0, 1\]"),
-    (np.full((4, 64, 64, 3), np.nan, dtype=np.float32), "finite"),
-    ([[0, 1, 2]], "numpy array or torch tensor"),
-])
+@pytest.mark.parametrize(
+    ("frames", "message"),
+    [
+        (np.zeros((4, 64, 64), dtype=np.uint8), "4 dimensions"),
+        (np.zeros((4, 64, 64, 2), dtype=np.uint8), "3 colour channels"),
+        (np.zeros((4, 16, 16, 3), dtype=np.uint8), "at least 32x32"),
+        (np.zeros((4, 64, 64, 3), dtype=np.int16), "uint8 or float"),
+        (np.full((4, 64, 64, 3), 2.0, dtype=np.float32), r"\[0, 1\]"),
+        (np.full((4, 64, 64, 3), np.nan, dtype=np.float32), "finite"),
+        ([[0, 1, 2]], "numpy array or torch tensor"),
+    ],
+)
 def test_bad_frames_raise(oracle, frames, message):
     with pytest.raises(ValueError, match="frames") as info:
         oracle.analyse(frames)
@@ -269,10 +323,11 @@ def test_bad_questions_and_settings_raise(oracle):
 def test_model_fit_names_a_shape_cut_by_the_frame_edge(shape):
     # A shape centred 2 px inside the left edge of a 20x20 window: more than half of it is cut off.
     n = 4
-    ys, xs = (np.mgrid[0:20 * n, 0:20 * n] + 0.5) / n
+    ys, xs = (np.mgrid[0 : 20 * n, 0 : 20 * n] + 0.5) / n
     coverage = shape_coverage(shape, 2.0, 10.0, 7.0, xs, ys).reshape(20, n, 20, n).mean(axis=(1, 3))
-    errors, pixels = fit_errors(coverage, np.ones_like(coverage, dtype=bool), 0, 0, float(coverage.sum()),
-                                (5.0, 10.0), whole=False)
+    errors, pixels = fit_errors(
+        coverage, np.ones_like(coverage, dtype=bool), 0, 0, float(coverage.sum()), (5.0, 10.0), whole=False
+    )
     assert pixels == 400 and min(errors, key=errors.get) == shape
     # A view whose noisy coverage sums below zero is fitted, not a crash.
     empty, _ = fit_errors(np.zeros((5, 5)), np.ones((5, 5), dtype=bool), 0, 0, -3.0, (2.0, 2.0), whole=True)

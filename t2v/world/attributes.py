@@ -19,8 +19,8 @@ from .spec import BOUNCE_HEIGHT, GROW_RANGE, TRAVEL
 # Area of each shape in units of r² (see render.py: square half side 0.9 r, triangle circumradius 1.35 r).
 AREA_PER_R2: dict[str, float] = {
     "circle": math.pi,
-    "square": 1.8 ** 2,
-    "triangle": 3.0 * math.sqrt(3.0) / 4.0 * 1.35 ** 2,
+    "square": 1.8**2,
+    "triangle": 3.0 * math.sqrt(3.0) / 4.0 * 1.35**2,
 }
 # Blur-invariant moments (square_moment, triangle_moment) of the ideal shapes.
 SHAPE_PROTOTYPES: dict[str, tuple[float, float]] = {
@@ -69,12 +69,18 @@ def _color_probs(vectors: np.ndarray, weights: np.ndarray, scale: float) -> tupl
 
 
 def _shape_probs(square: float, triangle: float, scales: AttributeScales) -> dict[str, float]:
-    d2 = np.array([((square - s) / scales.square_scale) ** 2 + ((triangle - t) / scales.triangle_scale) ** 2
-                   for s, t in SHAPE_PROTOTYPES.values()])
+    d2 = np.array(
+        [
+            ((square - s) / scales.square_scale) ** 2 + ((triangle - t) / scales.triangle_scale) ** 2
+            for s, t in SHAPE_PROTOTYPES.values()
+        ]
+    )
     return dict(zip(SHAPE_PROTOTYPES, _softmax(-0.5 * d2).tolist(), strict=True))
 
 
-def _fitted_shape_probs(blobs: list[Blob], scales: AttributeScales, *, whole: bool) -> dict[str, float] | None:
+def _fitted_shape_probs(
+    blobs: list[Blob], scales: AttributeScales, *, whole: bool
+) -> dict[str, float] | None:
     """Shape probabilities from model fits to the largest few views of a shape (see ``shape_fit``).
 
     The log-likelihood of each shape is its extra squared error over the best shape's, in
@@ -87,14 +93,17 @@ def _fitted_shape_probs(blobs: list[Blob], scales: AttributeScales, *, whole: bo
     totals = dict.fromkeys(SHAPE_PROTOTYPES, 0.0)
     pixels = 0
     for b in views:
-        errors, count = fit_errors(b.coverage, b.coverage != 0, b.coverage_top, b.coverage_left, b.area,
-                                   (b.cx, b.cy), whole=whole)
+        errors, count = fit_errors(
+            b.coverage, b.coverage != 0, b.coverage_top, b.coverage_left, b.area, (b.cx, b.cy), whole=whole
+        )
         pixels += count
         for shape, err in errors.items():
             totals[shape] += err
     best = min(totals.values())
     variance = max(best / max(pixels, 1), 1e-4)
-    scores = np.array([-(totals[s] - best) / (2.0 * variance * scales.fit_correlation) for s in SHAPE_PROTOTYPES])
+    scores = np.array(
+        [-(totals[s] - best) / (2.0 * variance * scales.fit_correlation) for s in SHAPE_PROTOTYPES]
+    )
     return dict(zip(SHAPE_PROTOTYPES, _softmax(scores).tolist(), strict=True))
 
 
@@ -154,11 +163,20 @@ def describe_track(
     unshared = np.array([track[f] not in shared for f in frames])
     whole = unshared & np.array([not b.touches_border for b in items])
     clean = whole & np.array([not b.near_other for b in items])
-    best = clean if clean.any() else whole if whole.any() else unshared if unshared.any() else np.ones_like(clean)
+    best = (
+        clean
+        if clean.any()
+        else whole
+        if whole.any()
+        else unshared
+        if unshared.any()
+        else np.ones_like(clean)
+    )
     areas = np.array([b.area for b in items])
 
-    color_probs, hue = _color_probs(np.stack([b.core_chroma for b in items])[best],
-                                    np.maximum(areas[best], 1e-6), scales.hue_scale)
+    color_probs, hue = _color_probs(
+        np.stack([b.core_chroma for b in items])[best], np.maximum(areas[best], 1e-6), scales.hue_scale
+    )
     shape_probs, square, triangle = _track_shape(items, best, unshared, whole.any(), scales)
     shape = max(shape_probs, key=shape_probs.get)
 
@@ -187,15 +205,22 @@ def describe_track(
         blob = blobs[track[f]] if f in track else None
         radius = measured.get(f, r0 + r_slope * f / max(n_frames - 1, 1))
         pb = _size_prob_big(radius, scales.size_scale)
-        per_frame.append(FrameReading(
-            frame=f, x=float(fx[f]), y=float(fy[f]), radius=radius,
-            area=float(blob.area / (height * width)) if blob else 0.0,
-            size="big" if pb >= 0.5 else "small", p_big=pb,
-            color=COLOR_NAMES[int(np.argmin(hue_distance(blob.hue, PALETTE_HUES)))] if blob else "",
-            shape=_best(_shape_probs(blob.square_moment, blob.triangle_moment, scales)) if blob else "",
-            observed=blob is not None and track[f] not in shared, clean=f in measured,
-            visible=frames[0] <= f <= frames[-1],
-        ))
+        per_frame.append(
+            FrameReading(
+                frame=f,
+                x=float(fx[f]),
+                y=float(fy[f]),
+                radius=radius,
+                area=float(blob.area / (height * width)) if blob else 0.0,
+                size="big" if pb >= 0.5 else "small",
+                p_big=pb,
+                color=COLOR_NAMES[int(np.argmin(hue_distance(blob.hue, PALETTE_HUES)))] if blob else "",
+                shape=_best(_shape_probs(blob.square_moment, blob.triangle_moment, scales)) if blob else "",
+                observed=blob is not None and track[f] not in shared,
+                clean=f in measured,
+                visible=frames[0] <= f <= frames[-1],
+            )
+        )
     return ObjectReading(
         id=index,
         color=_best(color_probs),
@@ -207,8 +232,17 @@ def describe_track(
         size_probs={"small": 1.0 - p_big, "big": p_big},
         motion_probs=motion_probs,
         frames=per_frame,
-        features={"hue": hue, "square_moment": square, "triangle_moment": triangle, "radius": nominal,
-                  "dx": dx, "dy": dy, "bounce": bounce, "growth": growth, "clean_frames": int(clean.sum())},
+        features={
+            "hue": hue,
+            "square_moment": square,
+            "triangle_moment": triangle,
+            "radius": nominal,
+            "dx": dx,
+            "dy": dy,
+            "bounce": bounce,
+            "growth": growth,
+            "clean_frames": int(clean.sum()),
+        },
     )
 
 
@@ -216,8 +250,9 @@ def _best(probs: dict[str, float]) -> str:
     return max(probs, key=probs.get)
 
 
-def _track_shape(items: list[Blob], best: np.ndarray, unshared: np.ndarray, ever_whole: bool,
-                 scales: AttributeScales) -> tuple[dict[str, float], float, float]:
+def _track_shape(
+    items: list[Blob], best: np.ndarray, unshared: np.ndarray, ever_whole: bool, scales: AttributeScales
+) -> tuple[dict[str, float], float, float]:
     """Shape probabilities from the median moments of the best views, or from model fits when
     the shape was never whole in view or the moments are unsure or fit no shape (small or noisy).
 
@@ -233,12 +268,17 @@ def _track_shape(items: list[Blob], best: np.ndarray, unshared: np.ndarray, ever
     if not ever_whole:
         views = [b for b, ok in zip(items, unshared, strict=True) if ok] or items
         probs = _fitted_shape_probs(views, scales, whole=False) or probs
-    elif max(probs.values()) < scales.fit_below or _prototype_distance(square, triangle, scales) > scales.fit_beyond:
+    elif (
+        max(probs.values()) < scales.fit_below
+        or _prototype_distance(square, triangle, scales) > scales.fit_beyond
+    ):
         probs = _fitted_shape_probs(chosen, scales, whole=True) or probs
     return probs, square, triangle
 
 
 def _prototype_distance(square: float, triangle: float, scales: AttributeScales) -> float:
     """Distance from the moments to the nearest ideal shape, in units of the decision scales."""
-    return min(math.hypot((square - s) / scales.square_scale, (triangle - t) / scales.triangle_scale)
-               for s, t in SHAPE_PROTOTYPES.values())
+    return min(
+        math.hypot((square - s) / scales.square_scale, (triangle - t) / scales.triangle_scale)
+        for s, t in SHAPE_PROTOTYPES.values()
+    )

@@ -89,6 +89,7 @@ def read_background(
 
 # -- camera ------------------------------------------------------------------------------
 
+
 def pan_shifts(lum: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Horizontal texture shift (pixels) between consecutive frames: frame t+1 at x shows frame t at x + s.
 
@@ -103,8 +104,8 @@ def pan_shifts(lum: np.ndarray, valid: np.ndarray) -> np.ndarray:
     errors = np.empty((len(shifts), n - 1))
     for k, d in enumerate(shifts):
         lo, hi = max(0, -d), w - max(0, d)
-        cur, prev = lum[1:, :, lo:hi], lum[:-1, :, lo + d: hi + d]
-        weight = valid[1:, :, lo:hi] & valid[:-1, :, lo + d: hi + d]
+        cur, prev = lum[1:, :, lo:hi], lum[:-1, :, lo + d : hi + d]
+        weight = valid[1:, :, lo:hi] & valid[:-1, :, lo + d : hi + d]
         sq = (cur - prev) ** 2 * weight
         errors[k] = sq.sum(axis=(1, 2)) / np.maximum(weight.sum(axis=(1, 2)), 1)
     best = np.argmin(errors, axis=0)

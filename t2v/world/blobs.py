@@ -87,7 +87,9 @@ def find_blobs(
             if local.sum() < min_pixels:
                 continue
             for part in _split_cores(local, magnitude[frame, r0:r1, c0:c1], min_pixels, seed_fraction):
-                blob = _make_blob(part, q[frame, r0:r1, c0:c1], frame, ci, r0, c0, h, w, min_pixels, min_thickness)
+                blob = _make_blob(
+                    part, q[frame, r0:r1, c0:c1], frame, ci, r0, c0, h, w, min_pixels, min_thickness
+                )
                 if blob is not None:
                     blobs.append(blob)
     return blobs
@@ -127,8 +129,18 @@ def _pieces(mask: np.ndarray, min_pixels: float) -> list[np.ndarray]:
     return [labels == k + 1 for k, size in enumerate(sizes) if size >= min_pixels]
 
 
-def _make_blob(local: np.ndarray, q: np.ndarray, frame: int, color_index: int, r0: int, c0: int, h: int, w: int,
-               min_pixels: float, min_thickness: float) -> Blob | None:
+def _make_blob(
+    local: np.ndarray,
+    q: np.ndarray,
+    frame: int,
+    color_index: int,
+    r0: int,
+    c0: int,
+    h: int,
+    w: int,
+    min_pixels: float,
+    min_thickness: float,
+) -> Blob | None:
     """Measure one region (``local`` within the window at ``r0, c0``); None if it is a speck or a seam."""
     size = int(local.sum())
     if size < min_pixels:
@@ -137,20 +149,39 @@ def _make_blob(local: np.ndarray, q: np.ndarray, frame: int, color_index: int, r
     if depth.max() < min_thickness:
         return None
     rows, cols = np.nonzero(local)
-    border = bool(r0 + rows.min() == 0 or c0 + cols.min() == 0 or r0 + rows.max() == h - 1
-                  or c0 + cols.max() == w - 1)
+    border = bool(
+        r0 + rows.min() == 0 or c0 + cols.min() == 0 or r0 + rows.max() == h - 1 or c0 + cols.max() == w - 1
+    )
     if border:  # the core and the depth that measures saturation lie inside the visible part
         depth = ndimage.distance_transform_edt(np.pad(local, 1))[1:-1, 1:-1]
     thick = float(depth.max())
     inner = depth[rows, cols] >= max(1.0, thick - 1.0)
     core = q[rows[inner], cols[inner]].mean(axis=0)
-    return Blob(frame, color_index, local, r0, c0, size, thick, core, float(cols.mean() + c0 + 0.5),
-                float(rows.mean() + r0 + 0.5), border)
+    return Blob(
+        frame,
+        color_index,
+        local,
+        r0,
+        c0,
+        size,
+        thick,
+        core,
+        float(cols.mean() + c0 + 0.5),
+        float(rows.mean() + r0 + 0.5),
+        border,
+    )
 
 
 def measure_blobs(
-    q: np.ndarray, blobs: list[Blob], colors: dict[int, np.ndarray], *, min_halo: float, max_halo: float,
-    ring_floor: float, touch: float, keep_coverage: bool = True,
+    q: np.ndarray,
+    blobs: list[Blob],
+    colors: dict[int, np.ndarray],
+    *,
+    min_halo: float,
+    max_halo: float,
+    ring_floor: float,
+    touch: float,
+    keep_coverage: bool = True,
 ) -> float:
     """Sub-pixel measurements of every blob of every frame, from coverage maps; returns the halo used.
 
@@ -180,11 +211,16 @@ def measure_blobs(
         for k, i in enumerate(ids):
             b = blobs[i]
             r, c = b.top - top, b.left - left
-            masks[k, r: r + b.mask.shape[0], c: c + b.mask.shape[1]] = b.mask
+            masks[k, r : r + b.mask.shape[0], c : c + b.mask.shape[1]] = b.mask
         dist = np.stack([ndimage.distance_transform_edt(~m) for m in masks])
         qf = q[frame, top:bottom, left:right].astype(np.float64)
-        alpha = _coverage(qf, dist, np.stack([colors[i] for i in ids]),
-                          np.array([blobs[i].color_index for i in ids]), max_halo)
+        alpha = _coverage(
+            qf,
+            dist,
+            np.stack([colors[i] for i in ids]),
+            np.array([blobs[i].color_index for i in ids]),
+            max_halo,
+        )
         nearest = dist.min(axis=0)
         ring = np.ceil(nearest).astype(np.int64) - 1  # ring 0 holds distances in (0, 1]
         outside = (ring >= 0) & (ring < rings)
@@ -207,12 +243,14 @@ def measure_blobs(
                 rows, cols = np.nonzero(alpha[k])
                 if len(rows):
                     r0, c0 = rows.min(), cols.min()
-                    blobs[i].coverage = alpha[k][r0: rows.max() + 1, c0: cols.max() + 1].copy()
+                    blobs[i].coverage = alpha[k][r0 : rows.max() + 1, c0 : cols.max() + 1].copy()
                     blobs[i].coverage_top, blobs[i].coverage_left = top + int(r0), left + int(c0)
     return halo
 
 
-def _coverage(q: np.ndarray, dist: np.ndarray, colors: np.ndarray, labels: np.ndarray, halo: float) -> np.ndarray:
+def _coverage(
+    q: np.ndarray, dist: np.ndarray, colors: np.ndarray, labels: np.ndarray, halo: float
+) -> np.ndarray:
     """Coverage of each of k blobs over a window: q (H, W, 2), dist (k, H, W), colors (k, 2)."""
     k = len(colors)
     first = np.argmin(dist, axis=0)
@@ -261,5 +299,5 @@ def _moments(blob: Blob, alpha: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> N
     blob.cx, blob.cy = cx, cy
     dx, dy = x - cx, y - cy
     dx2, dy2 = dx * dx, dy * dy
-    blob.square_moment = float((a * (dx2 * dx2 - 6.0 * dx2 * dy2 + dy2 * dy2)).sum() / area ** 3)
-    blob.triangle_moment = float((a * (3.0 * dx2 * dy - dy2 * dy)).sum() / area ** 2.5)
+    blob.square_moment = float((a * (dx2 * dx2 - 6.0 * dx2 * dy2 + dy2 * dy2)).sum() / area**3)
+    blob.triangle_moment = float((a * (3.0 * dx2 * dy - dy2 * dy)).sum() / area**2.5)

@@ -39,7 +39,10 @@ logger = logging.getLogger(__name__)
 _PALETTE_GAIN = (0.88, 1.05)
 _PALETTE_GAIN_THICK = (0.95, 1.05)
 _SATURATED_THICKNESS = 9.0
-_OWN_GAIN = (0.7, 1.1)  # a track's own chroma within this share of the clip's expected value is blur, not paint
+_OWN_GAIN = (
+    0.7,
+    1.1,
+)  # a track's own chroma within this share of the clip's expected value is blur, not paint
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,27 @@ class OracleSettings(AttributeScales):
 
 
 _SETTING_LIMITS: dict[str, tuple[float, float]] = {
-    "object_chroma": (1.0, 200.0), "denoise_sigma": (0.0, 5.0), "min_blob_pixels": (0.0, 1000.0),
-    "min_thickness": (0.0, 10.0), "seed_fraction": (0.0, 1.0), "min_halo": (0.5, 16.0), "max_halo": (0.5, 16.0),
-    "ring_floor": (0.0, 0.5), "touch": (0.0, 10.0), "checker_gap": (1.0, 255.0), "checker_share": (0.0, 0.5),
-    "hue_link_tolerance": (0.0, 90.0), "max_step": (0.01, 2.0), "min_track_fraction": (0.0, 1.0),
-    "hue_scale": (1e-3, 90.0), "travel_fraction": (0.05, 0.95), "bounce_fraction": (0.05, 0.95),
-    "growth_fraction": (0.05, 0.95), "fit_views": (1, 16), "fit_below": (0.0, 1.0), "fit_beyond": (0.0, 1000.0),
+    "object_chroma": (1.0, 200.0),
+    "denoise_sigma": (0.0, 5.0),
+    "min_blob_pixels": (0.0, 1000.0),
+    "min_thickness": (0.0, 10.0),
+    "seed_fraction": (0.0, 1.0),
+    "min_halo": (0.5, 16.0),
+    "max_halo": (0.5, 16.0),
+    "ring_floor": (0.0, 0.5),
+    "touch": (0.0, 10.0),
+    "checker_gap": (1.0, 255.0),
+    "checker_share": (0.0, 0.5),
+    "hue_link_tolerance": (0.0, 90.0),
+    "max_step": (0.01, 2.0),
+    "min_track_fraction": (0.0, 1.0),
+    "hue_scale": (1e-3, 90.0),
+    "travel_fraction": (0.05, 0.95),
+    "bounce_fraction": (0.05, 0.95),
+    "growth_fraction": (0.05, 0.95),
+    "fit_views": (1, 16),
+    "fit_below": (0.0, 1.0),
+    "fit_beyond": (0.0, 1000.0),
     "fit_correlation": (1.0, 1000.0),
 }
 
@@ -125,18 +143,32 @@ class ShapesOracle:
         scale = math.sqrt(h * w) / WORK_SIZE
         sigma = s.denoise_sigma * min(max(scale, 0.5), 1.0)
         smooth = ndimage.gaussian_filter(rgb, (0.0, sigma, sigma, 0.0)) if sigma > 0 else rgb
-        background = read_background(smooth, border=max(1, round(2 * scale)), object_chroma=s.object_chroma,
-                                     checker_gap=s.checker_gap, checker_share=s.checker_share)
+        background = read_background(
+            smooth,
+            border=max(1, round(2 * scale)),
+            object_chroma=s.object_chroma,
+            checker_gap=s.checker_gap,
+            checker_share=s.checker_share,
+        )
         q = chroma(smooth) - np.array(background.cast, dtype=np.float32)
         camera_probs, shift = self._read_camera(smooth, q, background.probs["checkered"])
 
         objects = self._read_objects(q, scale)
-        logger.debug("read %d object(s) on a %s background, camera %s", len(objects), background.label,
-                     max(camera_probs, key=camera_probs.get))
+        logger.debug(
+            "read %d object(s) on a %s background, camera %s",
+            len(objects),
+            background.label,
+            max(camera_probs, key=camera_probs.get),
+        )
         return SceneReading(
-            n_frames=n, height=h, width=w,
-            background=background.label, background_probs=background.probs,
-            camera=max(camera_probs, key=camera_probs.get), camera_probs=camera_probs, camera_shift=shift,
+            n_frames=n,
+            height=h,
+            width=w,
+            background=background.label,
+            background_probs=background.probs,
+            camera=max(camera_probs, key=camera_probs.get),
+            camera_probs=camera_probs,
+            camera_shift=shift,
             objects=objects,
         )
 
@@ -144,21 +176,40 @@ class ShapesOracle:
         """Blobs from chroma, tracks from blobs, measurements of the tracked blobs, labels of tracks."""
         s = self.settings
         n, h, w, _ = q.shape
-        blobs = find_blobs(q, object_chroma=s.object_chroma, min_pixels=s.min_blob_pixels * scale * scale,
-                           min_thickness=s.min_thickness * min(scale, 1.0), seed_fraction=s.seed_fraction)
-        tracks, shared = link_blobs(blobs, n, math.sqrt(h * w), max_step=s.max_step + 2.0 / max(n - 1, 1),
-                                    hue_tolerance=s.hue_link_tolerance,
-                                    min_frames=max(1, math.ceil(s.min_track_fraction * n)))
+        blobs = find_blobs(
+            q,
+            object_chroma=s.object_chroma,
+            min_pixels=s.min_blob_pixels * scale * scale,
+            min_thickness=s.min_thickness * min(scale, 1.0),
+            seed_fraction=s.seed_fraction,
+        )
+        tracks, shared = link_blobs(
+            blobs,
+            n,
+            math.sqrt(h * w),
+            max_step=s.max_step + 2.0 / max(n - 1, 1),
+            hue_tolerance=s.hue_link_tolerance,
+            min_frames=max(1, math.ceil(s.min_track_fraction * n)),
+        )
         kept = sorted({i for track in tracks for i in track.values()})
         remap = {old: new for new, old in enumerate(kept)}
         kept_blobs = [blobs[i] for i in kept]
         tracks = [{f: remap[i] for f, i in track.items()} for track in tracks]
         shared = {remap[i] for i in shared if i in remap}
-        measure_blobs(q, kept_blobs, _full_chroma(tracks, kept_blobs, scale), min_halo=s.min_halo * scale,
-                      max_halo=max(s.max_halo, s.min_halo) * scale, ring_floor=s.ring_floor, touch=s.touch * scale)
+        measure_blobs(
+            q,
+            kept_blobs,
+            _full_chroma(tracks, kept_blobs, scale),
+            min_halo=s.min_halo * scale,
+            max_halo=max(s.max_halo, s.min_halo) * scale,
+            ring_floor=s.ring_floor,
+            touch=s.touch * scale,
+        )
         return [describe_track(k, track, kept_blobs, shared, n, h, w, s) for k, track in enumerate(tracks)]
 
-    def _read_camera(self, smooth: np.ndarray, q: np.ndarray, p_textured: float) -> tuple[dict[str, float], float]:
+    def _read_camera(
+        self, smooth: np.ndarray, q: np.ndarray, p_textured: float
+    ) -> tuple[dict[str, float], float]:
         """Pan from the total horizontal shift of the background texture; plain backgrounds cannot pan."""
         n, _, w, _ = smooth.shape
         if n < 2 or p_textured < 1e-3:
@@ -177,7 +228,11 @@ class ShapesOracle:
     # -- answering --------------------------------------------------------------------
     def answer(self, frames_or_reading: object, question: Question) -> OracleAnswer:
         """Answer one question about a clip (frames) or an earlier :class:`SceneReading`."""
-        reading = frames_or_reading if isinstance(frames_or_reading, SceneReading) else self.analyse(frames_or_reading)
+        reading = (
+            frames_or_reading
+            if isinstance(frames_or_reading, SceneReading)
+            else self.analyse(frames_or_reading)
+        )
         p = self.p_yes(reading, question)
         return OracleAnswer(yes=p >= 0.5, confidence=float(min(1.0, abs(2.0 * p - 1.0))))
 
@@ -194,8 +249,10 @@ class ShapesOracle:
         _check_question(question)
         q = question
         if q.frames is not None and q.frames[1] >= reading.n_frames:
-            raise ValueError(f"question frames {q.frames} out of range for a clip of {reading.n_frames} frames "
-                             f"(allowed 0 to {reading.n_frames - 1})")
+            raise ValueError(
+                f"question frames {q.frames} out of range for a clip of {reading.n_frames} frames "
+                f"(allowed 0 to {reading.n_frames - 1})"
+            )
         if q.kind == "background":
             return reading.background_probs.get(q.value, 0.0)
         if q.kind == "camera":
@@ -213,7 +270,9 @@ class ShapesOracle:
         if q.kind == "size":
             probs = []
             for o in candidates:
-                per_frame = [f.p_big if q.value == "big" else 1.0 - f.p_big for f in o.frames[start: end + 1]]
+                per_frame = [
+                    f.p_big if q.value == "big" else 1.0 - f.p_big for f in o.frames[start : end + 1]
+                ]
                 probs.append(_p_match(o, q.subject) * min(per_frame))
             return _any(probs)
         pairs = []
@@ -230,7 +289,7 @@ class ShapesOracle:
         """Probability that ``relation`` holds on more than half of the frames (Poisson-binomial)."""
         scale = self.settings.relation_scale
         per_frame = []
-        for fa, fb in zip(a.frames[start: end + 1], b.frames[start: end + 1], strict=True):
+        for fa, fb in zip(a.frames[start : end + 1], b.frames[start : end + 1], strict=True):
             dx, dy = fb.x - fa.x, fb.y - fa.y
             holds = relation_holds((fa.x, fa.y), (fb.x, fb.y), relation)
             if relation in ("left of", "right of"):
@@ -241,7 +300,7 @@ class ShapesOracle:
             per_frame.append(p if holds else 1.0 - p)
         n = len(per_frame)
         dist = _poisson_binomial(np.array(per_frame))
-        return float(dist[n // 2 + 1:].sum())
+        return float(dist[n // 2 + 1 :].sum())
 
 
 def _check_question(question: object) -> None:
@@ -255,16 +314,19 @@ def _full_chroma(tracks: list[dict[int, int]], blobs: Sequence[Blob], scale: flo
     Blur leaves the centre of a small shape short of its full colour, so the magnitude is the
     palette's, scaled by the clip's chroma gain measured on its thickest (best saturated)
     blobs when that gain lies outside ``_PALETTE_GAIN`` (a drifted clip: narrower when the
-    thickest blob is surely saturated); a track whose own thickest cores disagree by more than ``_OWN_GAIN`` (an object
-    drawn paler or stronger than the rest) keeps its own measurement.
+    thickest blob is surely saturated); a track whose own thickest cores disagree by more than
+    ``_OWN_GAIN`` (an object drawn paler or stronger than the rest) keeps its own measurement.
     """
     ids = [i for track in tracks for i in track.values()]
     if not ids:
         return {}
     thick = np.array([blobs[i].thickness for i in ids])
     best = [i for i, t in zip(ids, thick, strict=True) if t >= thick.max() - 1.0]
-    gain = float(np.median([np.linalg.norm(blobs[i].core_chroma) / PALETTE_MAGNITUDES[blobs[i].color_index]
-                            for i in best]))
+    gain = float(
+        np.median(
+            [np.linalg.norm(blobs[i].core_chroma) / PALETTE_MAGNITUDES[blobs[i].color_index] for i in best]
+        )
+    )
     low, high = _PALETTE_GAIN_THICK if thick.max() >= _SATURATED_THICKNESS * scale else _PALETTE_GAIN
     if low <= gain <= high:
         gain = 1.0  # the shortfall is blur and noise, not a paler palette
@@ -288,8 +350,12 @@ def _p_match(obj: ObjectReading, ref: ObjectRef, asked: dict[str, str] | None = 
     """P(obj satisfies ``ref`` and has the ``asked`` attribute values), attributes independent."""
     asked = asked or {}
     p = 1.0
-    for attr, probs in (("color", obj.color_probs), ("shape", obj.shape_probs), ("size", obj.size_probs),
-                        ("motion", obj.motion_probs)):
+    for attr, probs in (
+        ("color", obj.color_probs),
+        ("shape", obj.shape_probs),
+        ("size", obj.size_probs),
+        ("motion", obj.motion_probs),
+    ):
         wanted = {v for v in (getattr(ref, attr, None), asked.get(attr)) if v is not None}
         if not wanted:
             continue

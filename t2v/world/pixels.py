@@ -42,6 +42,7 @@ def hue_distance(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
 
 # -- input ------------------------------------------------------------------------------
 
+
 def to_rgb255(frames: object) -> np.ndarray:
     """Frames as float32 ``(F, H, W, 3)`` in [0, 255].
 
@@ -54,14 +55,18 @@ def to_rgb255(frames: object) -> np.ndarray:
     if not isinstance(frames, np.ndarray):
         raise ValueError(f"frames must be a numpy array or torch tensor, got {type(frames).__name__}")
     if frames.ndim != 4:
-        raise ValueError(f"frames must have 4 dimensions (F, H, W, 3) or (F, 3, H, W), got shape {frames.shape}")
+        raise ValueError(
+            f"frames must have 4 dimensions (F, H, W, 3) or (F, 3, H, W), got shape {frames.shape}"
+        )
     if frames.shape[-1] != 3 and frames.shape[1] == 3:
         frames = np.moveaxis(frames, 1, -1)
     n, h, w, c = frames.shape
     if c != 3:
         raise ValueError(f"frames must have 3 colour channels, got shape {frames.shape}")
     if n < 1 or h < 32 or w < 32:
-        raise ValueError(f"frames must hold at least 1 frame of at least 32x32 pixels, got shape {frames.shape}")
+        raise ValueError(
+            f"frames must hold at least 1 frame of at least 32x32 pixels, got shape {frames.shape}"
+        )
     if frames.dtype == np.uint8:
         return frames.astype(np.float32)
     if not np.issubdtype(frames.dtype, np.floating):

@@ -47,7 +47,7 @@ class ObjectReading:
     features: dict[str, float] = field(default_factory=dict)  # measured quantities behind the labels
 
     def visible_in(self, start: int, end: int) -> bool:
-        return any(f.visible for f in self.frames[start: end + 1])
+        return any(f.visible for f in self.frames[start : end + 1])
 
 
 @dataclass

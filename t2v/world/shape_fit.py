@@ -17,7 +17,7 @@ from scipy.optimize import minimize, minimize_scalar
 from .spec import SHAPES
 
 SUPERSAMPLE = 2
-_AREA_PER_R2 = {"circle": math.pi, "square": 1.8 ** 2, "triangle": 3.0 * math.sqrt(3.0) / 4.0 * 1.35 ** 2}
+_AREA_PER_R2 = {"circle": math.pi, "square": 1.8**2, "triangle": 3.0 * math.sqrt(3.0) / 4.0 * 1.35**2}
 
 
 def shape_coverage(shape: str, cx: float, cy: float, r: float, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -34,8 +34,16 @@ def shape_coverage(shape: str, cx: float, cy: float, r: float, xs: np.ndarray, y
     return (ys >= apex) & (ys <= base) & (np.abs(dx) <= half_width)
 
 
-def fit_errors(coverage: np.ndarray, region: np.ndarray, top: int, left: int, area: float,
-               centre: tuple[float, float], *, whole: bool) -> tuple[dict[str, float], int]:
+def fit_errors(
+    coverage: np.ndarray,
+    region: np.ndarray,
+    top: int,
+    left: int,
+    area: float,
+    centre: tuple[float, float],
+    *,
+    whole: bool,
+) -> tuple[dict[str, float], int]:
     """Least squared error of each shape's best fit to ``coverage``.
 
     ``coverage`` and ``region`` (where it counts) cover a window whose first pixel is at
@@ -60,11 +68,19 @@ def fit_errors(coverage: np.ndarray, region: np.ndarray, top: int, left: int, ar
     for shape in SHAPES:
         r = max(math.sqrt(max(area, 0.0) / _AREA_PER_R2[shape]), 0.5)
         if whole:
-            result = minimize_scalar(lambda b, s=shape, r=r: error(s, centre[0], centre[1], r, b),
-                                     bounds=(0.2, 5.0), method="bounded", options={"xatol": 0.05})
+            result = minimize_scalar(
+                lambda b, s=shape, r=r: error(s, centre[0], centre[1], r, b),
+                bounds=(0.2, 5.0),
+                method="bounded",
+                options={"xatol": 0.05},
+            )
         else:
             start = np.array([centre[0], centre[1], math.log(r) + 0.1, math.log(1.2)])
-            result = minimize(lambda p, s=shape: error(s, p[0], p[1], math.exp(p[2]), math.exp(p[3])), start,
-                              method="Nelder-Mead", options={"maxiter": 160, "xatol": 1e-2, "fatol": 1e-4})
+            result = minimize(
+                lambda p, s=shape: error(s, p[0], p[1], math.exp(p[2]), math.exp(p[3])),
+                start,
+                method="Nelder-Mead",
+                options={"maxiter": 160, "xatol": 1e-2, "fatol": 1e-4},
+            )
         errors[shape] = float(result.fun)
     return errors, int(region.sum())

@@ -35,7 +35,9 @@ def _compatible(blob: Blob, color_index: int, hue: float, hue_tolerance: float) 
     return blob.color_index == color_index or float(hue_distance(blob.hue, hue)) <= hue_tolerance
 
 
-def _link_cost(track: _Open, blob: Blob, frame: int, side: float, max_step: float, hue_tolerance: float) -> float:
+def _link_cost(
+    track: _Open, blob: Blob, frame: int, side: float, max_step: float, hue_tolerance: float
+) -> float:
     if not _compatible(blob, track.color_index, track.hue, hue_tolerance):
         return _UNLINKABLE
     gap = frame - track.last
@@ -62,8 +64,9 @@ def link_blobs(
         ids = by_frame[frame]
         matched: set[int] = set()
         if tracks and ids:
-            cost = np.array([[_link_cost(t, blobs[i], frame, side, max_step, hue_tolerance) for i in ids]
-                             for t in tracks])
+            cost = np.array(
+                [[_link_cost(t, blobs[i], frame, side, max_step, hue_tolerance) for i in ids] for t in tracks]
+            )
             rows, cols = linear_sum_assignment(cost)
             for r, c in zip(rows, cols, strict=True):
                 if cost[r, c] >= _UNLINKABLE:
@@ -86,7 +89,9 @@ def _extend(track: _Open, blob: Blob, index: int, frame: int) -> None:
     track.blobs[frame] = index
 
 
-def _rejoin(tracks: list[_Open], blobs: list[Blob], side: float, max_step: float, hue_tolerance: float) -> list[_Open]:
+def _rejoin(
+    tracks: list[_Open], blobs: list[Blob], side: float, max_step: float, hue_tolerance: float
+) -> list[_Open]:
     """Join a track that ends to one that starts later nearby: one object lost for a few frames."""
     tracks = sorted(tracks, key=lambda t: min(t.blobs))
     joined = True
