@@ -55,6 +55,7 @@ SPATIAL_SYNONYMS: tuple[tuple[str, str], ...] = (
     ("on top of", "on"), ("in front of", "front"), ("ahead of", "front"), ("next to", "near"),
     ("close to", "near"), ("in back of", "behind"),
 )
+SPELLING = {"colour": "color", "colourful": "colorful", "coloured": "colored", "grey": "gray", "centre": "center"}
 WORD_SYNONYMS = {
     "atop": "on", "onto": "on", "upon": "on", "beneath": "under", "below": "under", "underneath": "under",
     "inside": "in", "within": "in", "into": "in", "over": "above", "beside": "near", "by": "near",
@@ -63,7 +64,9 @@ WORD_SYNONYMS = {
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20,
+    "single": 1,
 }
+VAGUE_PLURAL = frozenset({">1", "several", "many", "multiple", "numerous", "a lot", "lots", "plenty"})
 TUPLE_RE = re.compile(r"^\s*(\w+)\s*-\s*(.*?)\s*\((.*)\)\s*$")
 
 
@@ -129,6 +132,10 @@ class Lemmas:
         for s, doc in zip(todo, self.nlp.pipe(todo, batch_size=256), strict=True):
             self.cache[s] = tuple(t.lemma_.lower() for t in doc if not t.is_punct or t.text in ("-",))
 
+    def noun(self, name: str) -> tuple[str, ...]:
+        """Lemmas of a name read as a noun phrase ("leaves" → leaf, not the verb leave)."""
+        return self("the " + name)[1:]
+
     def __call__(self, s: str) -> tuple[str, ...]:
         if s not in self.cache:
             self.prepare([s])
@@ -136,21 +143,25 @@ class Lemmas:
 
 
 def entity_head(name: str, lemmas: Lemmas) -> str:
-    name = name.split("'s ")[-1].split("' ")[-1]
-    words = [w for w in lemmas(name) if w not in STOP]
-    return words[-1] if words else name.lower()
+    name = re.sub(r"_\d+$", "", name.split("'s ")[-1].split("' ")[-1])  # "flowers_2": DSG's second flowers
+    words = [w for w in lemmas.noun(name) if w not in STOP]
+    return SPELLING.get(words[-1], words[-1]) if words else name.lower()
 
 
 def content(value: str, lemmas: Lemmas, spatial: bool = False) -> frozenset[str]:
     text = value.lower().strip()
     if text.startswith("=="):
-        number = text[2:].strip()
-        return frozenset({str(NUMBER_WORDS.get(number, number))})
+        text = text[2:].strip()
+    if text in VAGUE_PLURAL:  # ">1", "several", "many", "multiple": more than one
+        return frozenset({">1"})
+    if text in NUMBER_WORDS or text.isdigit():
+        return frozenset({str(NUMBER_WORDS.get(text, text))})
     if spatial:
         for phrase, canon in SPATIAL_SYNONYMS:
             text = re.sub(rf"\b{re.escape(phrase)}\b", canon, text)
-    words = [WORD_SYNONYMS.get(w, w) if spatial else w for w in lemmas(text) if w not in STOP]
-    return frozenset(words)
+    words = [SPELLING.get(w, w) for w in lemmas(text) if w not in STOP]
+    words = [WORD_SYNONYMS.get(w, w) if spatial else w for w in words]
+    return frozenset(str(NUMBER_WORDS[w]) if w in NUMBER_WORDS else w for w in words)
 
 
 def values_match(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -159,7 +170,11 @@ def values_match(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def match_tuples(gold: list[tuple[str, ...]], pred: list[tuple[str, ...]], lemmas: Lemmas) -> dict[int, int]:
-    """Greedy one-to-one matching within each class: predicted index → matched gold index."""
+    """Greedy one-to-one matching: predicted index → matched gold index.
+
+    Three passes, each over all predictions: same class with equal values, same class with matching
+    values, then across forms (an attribute "in the air" against a relation "in (air)").
+    """
     def key(t: tuple[str, ...]) -> tuple:
         if t[0] == "entity":
             return (entity_head(t[1], lemmas),)
@@ -167,27 +182,39 @@ def match_tuples(gold: list[tuple[str, ...]], pred: list[tuple[str, ...]], lemma
             return (entity_head(t[1], lemmas), content(t[2], lemmas))
         return (entity_head(t[1], lemmas), entity_head(t[2], lemmas), content(t[3], lemmas, spatial=True))
 
+    def flat(t: tuple[str, ...], k: tuple) -> tuple:
+        """Any tuple as (subject head, value words): a relation's value is its predicate and object."""
+        if t[0] == "relation":
+            return (k[0], k[2] | {k[1]})
+        return (k[0], content(t[2], lemmas, spatial=True))
+
     pairs: dict[int, int] = {}
     used: set[int] = set()
     gold_keys = [key(g) for g in gold]
-    for pi, p in enumerate(pred):
-        pk = key(p)
-        for exact in (True, False):
-            hit = None
+    pred_keys = [key(p) for p in pred]
+    for stage in ("exact", "match", "across"):
+        for pi, (p, pk) in enumerate(zip(pred, pred_keys, strict=True)):
+            if pi in pairs:
+                continue
             for gi, (g, gk) in enumerate(zip(gold, gold_keys, strict=True)):
-                if gi in used or g[0] != p[0] or gk[:-1] != pk[:-1] and p[0] != "entity":
+                if gi in used:
                     continue
-                if p[0] == "entity":
-                    ok = gk == pk
+                if stage == "across":
+                    if {g[0], p[0]} != {"attribute", "relation"}:
+                        continue
+                    fg, fp = flat(g, gk), flat(p, pk)
+                    ok = fg[0] == fp[0] and values_match(fg[1], fp[1])
+                elif g[0] != p[0]:
+                    continue
+                elif p[0] == "entity":
+                    ok = stage == "exact" and gk == pk
                 else:
-                    ok = gk[-1] == pk[-1] if exact else values_match(gk[-1], pk[-1])
+                    ok = gk[:-1] == pk[:-1] and (gk[-1] == pk[-1] if stage == "exact"
+                                                 else values_match(gk[-1], pk[-1]))
                 if ok:
-                    hit = gi
+                    used.add(gi)
+                    pairs[pi] = gi
                     break
-            if hit is not None:
-                used.add(hit)
-                pairs[pi] = hit
-                break
     return pairs
 
 
@@ -228,11 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     all_pred = [predicted_tuples(qs) for _, qs in results]
     strings = [s for item in items.values() for t in item["tuples"] for s in t[1:]]
     strings += [s for pred in all_pred for t in pred for s in t[1:]]
-    lemmas.prepare(strings + [s.split("'s ")[-1] for s in strings])
+    names = [re.sub(r"_\d+$", "", s.split("'s ")[-1].split("' ")[-1]) for s in strings]
+    lemmas.prepare(strings + ["the " + n for n in names])
 
     gold_n = dict.fromkeys(CLASSES, 0)
     pred_n = dict.fromkeys(CLASSES, 0)
-    hit_n = dict.fromkeys(CLASSES, 0)
+    hit_gold = dict.fromkeys(CLASSES, 0)  # matched gold tuples by gold class (recall)
+    hit_pred = dict.fromkeys(CLASSES, 0)  # matched predictions by predicted class (precision)
     unscored = 0
     dump = []
     for item, pred in zip(items.values(), all_pred, strict=True):
@@ -242,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
             gold_n[c] += sum(1 for g in gold if g[0] == c)
             pred_n[c] += sum(1 for p in pred if p[0] == c)
         pairs = match_tuples(gold, pred, lemmas)
-        for pi in pairs:
-            hit_n[pred[pi][0]] += 1
+        for pi, gi in pairs.items():
+            hit_gold[gold[gi][0]] += 1
+            hit_pred[pred[pi][0]] += 1
         if args.dump:
             dump.append({"prompt": item["prompt"], "gold": gold, "pred": pred,
                          "matched_gold": sorted(pairs.values()), "matched_pred": sorted(pairs)})
@@ -257,10 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"DSG-1k question generation ({len(prompts)} prompts, parser: {args.parser}; "
           f"development set of the rules)")
     for c in CLASSES:
-        r, p = ratio(hit_n[c], gold_n[c]), ratio(hit_n[c], pred_n[c])
+        r, p = ratio(hit_gold[c], gold_n[c]), ratio(hit_pred[c], pred_n[c])
         report[f"{c}_recall"], report[f"{c}_precision"] = r, p
-        print(f"  {c:<10} recall {r:.3f} ({hit_n[c]}/{gold_n[c]})   precision {p:.3f} ({hit_n[c]}/{pred_n[c]})")
-    hits, gold_total, pred_total = sum(hit_n.values()), sum(gold_n.values()), sum(pred_n.values())
+        print(f"  {c:<10} recall {r:.3f} ({hit_gold[c]}/{gold_n[c]})   "
+              f"precision {p:.3f} ({hit_pred[c]}/{pred_n[c]})")
+    hits, gold_total, pred_total = sum(hit_gold.values()), sum(gold_n.values()), sum(pred_n.values())
     precision, recall = ratio(hits, pred_total), ratio(hits, gold_total)
     f1 = round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0
     report.update({"precision": precision, "recall": recall, "f1": f1,

@@ -59,9 +59,9 @@ NUMBERS: dict[str, int] = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "dozen": 12, "single": 1,
-    "pair": 2, "couple": 2, "twin": 2, "twins": 2,
+    "both": 2, "pair": 2, "couple": 2, "twin": 2, "twins": 2,
 }
-NUMBER_WORDS: dict[int, str] = {v: k for k, v in NUMBERS.items() if k not in ("single", "pair", "couple",
+NUMBER_WORDS: dict[int, str] = {v: k for k, v in NUMBERS.items() if k not in ("single", "both", "pair", "couple",
                                                                            "twin", "twins", "dozen")}
 IRREGULAR_PLURALS: frozenset[str] = frozenset(
     """people men women children feet teeth geese mice sheep deer fish oxen cattle police""".split()
@@ -151,6 +151,9 @@ META_ALWAYS: frozenset[str] = frozenset(
     """style art artwork detail details quality resolution lighting concept version design render rendering
     wallpaper footage screenshot depiction""".split()
 )
+# Words for an unspecified number, asked as they are ("Are there several people?").
+VAGUE_AMOUNTS: frozenset[str] = frozenset({"several", "many", "few", "multiple", "numerous", "countless"})
+VAGUE_AMOUNT_NOUNS: frozenset[str] = frozenset({"lot", "lots", "bunch", "plenty", "number", "dozens", "hundreds"})
 # Nouns that count or group what follows "of": the entity is the noun after "of".
 QUANTITY_NOUNS: frozenset[str] = frozenset(
     """piece pieces lot lots number couple pair group groups bunch flock herd crowd pile stack set
@@ -182,6 +185,13 @@ ANAPHORS: frozenset[str] = frozenset(
     {"it", "its", "he", "him", "his", "she", "her", "they", "them", "their", "itself", "themselves",
      "himself", "herself", "this", "these", "those", "one"}
 )
+# Pronouns that usually stand for people, and nouns for people.
+PERSONAL_PRONOUNS: frozenset[str] = frozenset({"he", "him", "his", "she", "her", "hers", "they", "them", "their"})
+PERSON_NOUNS: frozenset[str] = frozenset(
+    """person people man woman men women boy girl child children kid baby lady guy player surfer skier
+    skater rider someone somebody subject poser individual adult teenager student worker chef doctor
+    nurse soldier crowd family couple father mother friend athlete dancer""".split()
+)
 # Pronouns that introduce a person of their own.
 PERSON_PRONOUNS: frozenset[str] = frozenset({"someone", "somebody", "everyone", "everybody", "anyone"})
 # Verbs too light to be an action question of their own.
@@ -191,6 +201,9 @@ LIGHT_VERBS: frozenset[str] = frozenset(
      "think", "know", "call", "like", "want", "try", "observe", "notice", "view", "picture", "describe",
      "will", "would", "could", "should", "may", "might", "must", "color", "colour"}
 )
+# Verbs that link a subject to an adjective as "is" does ("looks sad", "turns pale").
+LINKING_VERBS: frozenset[str] = frozenset({"look", "seem", "appear", "feel", "remain", "stay", "sound", "smell",
+                                           "taste", "become"})
 # "X has a Y", "X with a Y": Y belongs to X.
 POSSESSION_VERBS: frozenset[str] = frozenset({"have", "own", "possess", "contain", "feature", "include"})
 

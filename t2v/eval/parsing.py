@@ -157,6 +157,32 @@ def repair_verbs(parse: Parse) -> Parse:
         if before is not None and before.pos in ("DET", "NUM", "ADJ", "NOUN", "PROPN"):
             tok.pos, tok.tag, tok.lemma = "NOUN", ("NNS" if stem != tok.lower else "NN"), stem
             changed = True
+    for tok in toks:  # "knees bent" with *knees* a verb that is the subject: a subject is a noun
+        if tok.pos == "VERB" and tok.dep in ("nsubj", "nsubjpass") and not tok.lower.endswith("ing"):
+            tok.pos = "NOUN"
+            tok.tag = "NNS" if tok.lower.endswith("s") and not tok.lower.endswith("ss") else "NN"
+            tok.lemma = tok.lower[:-1] if tok.tag == "NNS" else tok.lower
+            changed = True
+    for tok in toks:  # "left arm" read as the verb "leave" with an object
+        nxt = toks[tok.i + 1] if tok.i + 1 < len(toks) else None
+        if tok.lower == "left" and tok.pos == "VERB" and nxt is not None and nxt.pos in ("NOUN", "PROPN") \
+                and nxt.head != tok.i and not any(c.head == tok.i and c.dep == "nsubj" for c in toks):
+            # "left knee bent right leg": no subject, so no verb; its dependents go to its own head
+            up = tok.head if tok.head != tok.i else nxt.i
+            for c in toks:
+                if c.head == tok.i and c.i != tok.i:
+                    c.head = up if up != c.i else c.i
+            tok.pos, tok.tag, tok.lemma, tok.dep, tok.head = "ADJ", "JJ", "left", "amod", nxt.i
+            changed = True
+            continue
+        if tok.lower == "left" and tok.pos == "VERB" and nxt is not None and nxt.pos in ("NOUN", "PROPN") \
+                and nxt.head == tok.i:
+            nxt.head, nxt.dep = (nxt.i if tok.head == tok.i else tok.head), tok.dep
+            for c in toks:
+                if c.head == tok.i and c.i != tok.i:
+                    c.head = nxt.i
+            tok.pos, tok.tag, tok.lemma, tok.dep, tok.head = "ADJ", "JJ", "left", "amod", nxt.i
+            changed = True
     for tok in toks:  # "a circle expands" read as an auxiliary
         lemma = verb_lemma(tok, COMMON_VERBS) if tok.pos == "AUX" else None
         if lemma is not None and lemma not in ("be", "have", "do", "get", "keep"):

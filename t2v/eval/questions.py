@@ -17,17 +17,17 @@ import logging
 from collections.abc import Sequence
 
 from . import wording as w
-from .lexicon import PHYSICS_VERBS
+from .lexicon import COLLECTIVE_NOUNS, PHYSICS_VERBS, SHAPE_ADJECTIVES, VAGUE_AMOUNT_NOUNS
 from .parsing import Parser, SpacyParser, spacy_available
 from .scene_graph import build_scene_graph
-from .segments import Segment, extract_camera, split_segments
+from .segments import Segment, extract_camera, extract_quotes, split_segments
 from .types import Entity, EvalQuestion, SceneGraph, TimedAttribute
 
 logger = logging.getLogger(__name__)
 
 ATTRIBUTE_CATEGORY: dict[str, str] = {
     "color": "color", "shape": "shape", "size": "shape", "material": "material", "texture": "material",
-    "movement": "camera", "view": "camera", "count": "number",
+    "movement": "camera", "view": "camera", "count": "number", "style": "other",
 }
 SPATIAL_WORDING: dict[str, str] = {"left of": "to the left of", "right of": "to the right of"}
 CAMERA_WORDING: dict[str, str] = {
@@ -83,7 +83,25 @@ def _attribute_text(ent: Entity, category: str, value: str, frames: tuple[float,
     subject = f"{w.be(ent)} {w.the(ent)}"
     if category == "material":
         return f"{subject} made of {value}{when}?"
+    if category == "shape" and value.split()[-1] not in SHAPE_ADJECTIVES and not names_shape(ent, value):
+        # "in the shape of a pineapple"
+        shape = value if value.split()[0] in ("letter", "letters", "text", "word") else f"{w.article(value)} {value}"
+        return f"{subject} in the shape of {shape}{when}?"
+    if category == "name":
+        return f"{subject} called {value}{when}?"
+    if category == "text":
+        return f"{'Do' if w.is_plural(ent) else 'Does'} {w.the(ent)} say \"{value}\"{when}?"
+    if category == "count":
+        of = " of" if value.split()[-1] in VAGUE_AMOUNT_NOUNS | COLLECTIVE_NOUNS else ""
+        return f"Are there {value}{of} {ent.name}{when}?"
+    if category == "style":
+        return f"{'Do' if w.is_plural(ent) else 'Does'} {w.the(ent)} look like the work of {value}{when}?"
     if category == "type":
+        head = ent.name.split()[-1]
+        if ent.name.endswith(f"{value} {head}") and ent.name != head:  # a compound: "Is the hat a cowboy hat?"
+            kind = f"{value} {head}"
+            return (f"{w.be(ent)} the {head} {kind}{when}?" if w.is_plural(ent)
+                    else f"{w.be(ent)} the {head} {w.article(kind)} {kind}{when}?")
         return f"{subject} {w.article(value)} {value}{when}?"
     if category == "shape" and names_shape(ent, value):
         described = [v for c in ("size", "color") for v in ent.attributes.get(c, [])]
@@ -255,15 +273,18 @@ class RuleBasedQuestionGenerator:
         cleaned = [_check_prompt(p, f"prompts[{i}]") for i, p in enumerate(prompts)]
         plans: list[list[Segment]] = []
         texts: list[str] = []
+        quoted: list[list[str]] = []
         for prompt in cleaned:
-            segments = split_segments(prompt)
+            text, quotes = extract_quotes(prompt)
+            quoted.append(quotes)
+            segments = split_segments(text)
             for seg in segments:
                 seg.text, seg.camera = extract_camera(seg.text)
                 texts.append(seg.text)
             plans.append(segments)
         parses = iter(self.parser.parse(texts))
         graphs = []
-        for prompt, segments in zip(cleaned, plans, strict=True):
+        for prompt, segments, quotes in zip(cleaned, plans, quoted, strict=True):
             graphs.append(build_scene_graph(prompt, segments, [next(parses) for _ in segments],
-                                            closed_world=self.closed_world))
+                                            closed_world=self.closed_world, quotes=quotes))
         return graphs

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from . import lexicon as lx
 from .parsing import Parse, Tok
-from .segments import Segment
+from .segments import QUOTE_PLACEHOLDER, Segment
 from .types import Entity, Relation, SceneGraph, TimedAttribute
 
 NOUN_POS = ("NOUN", "PROPN")
@@ -35,7 +35,7 @@ SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj", "expl")
 RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom", "whose", "where"})
 SKIP_MODIFIERS = frozenset(
     """other another same such many several few some various multiple each every all any more most
-    first second third last next own whole entire certain numerous additional both""".split()
+    first second third last next own whole entire certain numerous additional""".split()
 )
 NAME_ADJECTIVES = frozenset({"left", "right", "upper", "lower", "front", "back", "rear", "inner", "outer"})
 VALUE_STOPWORDS = frozenset({"the", "a", "an", ",", ".", "and", "also", "then", "now", "-", ";", ":"})
@@ -43,6 +43,9 @@ FILLER_ADVERBS = frozenset({"then", "also", "now", "there", "here", "just", "sti
                             "n't", "so", "as", "even", "only"})
 SEE_VERBS = frozenset({"see", "find", "notice", "observe", "view", "spot", "show", "depict", "feature",
                        "contain", "include", "have"})
+# Words around colour names that are not themselves colours ("white color", "in red and blue tones").
+COLOR_FILLERS = frozenset({"and", ",", "color", "colour", "colors", "colours", "colored", "coloured", "combination",
+                           "tone", "tones", "shade", "shades"})
 MADE_VERBS = frozenset({"make", "build", "carve", "craft", "form", "construct", "create", "mold", "mould",
                         "sculpt", "weave", "knit"})
 
@@ -69,6 +72,8 @@ class _State:
     mentions: dict[int, str] = field(default_factory=dict)  # token → entity id
     used_preps: set[int] = field(default_factory=set)  # prepositions already turned into relations
     at_rest: list[int] = field(default_factory=list)  # "at" tokens of "at rest"
+    labels: dict[int, int] = field(default_factory=dict)  # quoted-text token → the mention it labels
+    pending_styles: list[str] = field(default_factory=list)  # styles named before any object
 
     @property
     def toks(self) -> list[Tok]:
@@ -78,8 +83,9 @@ class _State:
 class SceneGraphBuilder:
     """Accumulates one prompt's scene graph from its parsed segments (one instance per prompt)."""
 
-    def __init__(self, prompt: str) -> None:
+    def __init__(self, prompt: str, quotes: list[str] | None = None) -> None:
         self.graph = SceneGraph(prompt=prompt)
+        self._quotes = list(quotes or [])
         self._by_id: dict[str, Entity] = {}
         self._keys: dict[str, str] = {}  # entity id → lemma key, for coreference
         self._relation_keys: set[tuple[str, str, str | None, str, tuple[float, float] | None]] = set()
@@ -189,6 +195,49 @@ class SceneGraphBuilder:
             for i in st.at_rest:
                 if i in sentence:
                     self._at_rest(st, i)
+        self._listed_adjectives(st)
+        self._trailing_sets(st)
+        main = next((e for e in self.graph.entities if e.kind == "object" and e.part_of is None), None)
+        for style in st.pending_styles if main is not None else []:
+            self.add_attribute(main, "style", style)
+
+    def _trailing_sets(self, st: _State) -> None:
+        """ "peacock birds, set of two": a count given after the noun."""
+        toks = st.toks
+        for t in toks:
+            if t.lower not in ("set", "pack", "collection", "lot", "group") or t.i + 2 >= len(toks):
+                continue
+            if toks[t.i + 1].lower != "of" or _number(toks[t.i + 2]) is None:
+                continue
+            if t.i + 3 < len(toks) and toks[t.i + 3].pos in NOUN_POS:
+                continue  # "a set of six plates": counted with the plates
+            prev = self._preceding_object(st, t.i)
+            if prev is not None:
+                ent = self.entity(st.mentions[prev])
+                if ent.count is None:
+                    ent.count = _number(toks[t.i + 2])
+                    ent.plural = False
+
+    def _listed_adjectives(self, st: _State) -> None:
+        """ "a monster in a cave, furry, colorful": adjectives standing alone between commas describe the
+        prompt's main (first) object."""
+        main = next((e for e in self.graph.entities if e.kind == "object" and e.part_of is None), None)
+        if main is None:
+            return
+        pieces: list[list[Tok]] = [[]]
+        for t in st.toks:
+            if t.pos == "PUNCT" and t.text in (",", ";", ".", "!", "?"):
+                pieces.append([])
+            else:
+                pieces[-1].append(t)
+        for piece in pieces:
+            words = [t for t in piece if t.pos not in ("CCONJ", "PUNCT")]
+            if not words or any(t.i in st.mentions or t.i in st.consumed for t in words):
+                continue
+            if all(t.pos == "ADJ" or (t.pos == "ADV" and t.head in {w.i for w in words}) for t in words):
+                for t in words:
+                    if t.pos == "ADJ":
+                        self._adjective(st, t, main)
 
     def _at_rest(self, st: _State, at: int) -> None:
         governor = st.toks[at].head
@@ -285,7 +334,12 @@ class SceneGraphBuilder:
             if target is not None:
                 st.mentions[tok.i] = target
             return
+        if tok.text == QUOTE_PLACEHOLDER:
+            self._quoted(st, tok)
+            return
         if not self._is_nounlike(st, tok):
+            return
+        if tok.lemma in ("shape", "form") and self._shaped_like(st, tok):
             return
         if tok.dep in ("compound", "nmod") and toks[tok.head].pos in NOUN_POS and tok.head not in st.consumed \
                 and tok.head > tok.i:
@@ -294,6 +348,8 @@ class SceneGraphBuilder:
         has_of = any(toks[c].lower == "of" and toks[c].dep == "prep" for c in tok.children)
         if lemma in lx.BACKGROUND_NOUNS:
             st.mentions[tok.i] = self.pseudo("background").id
+            return
+        if tok.pos == "PROPN" and tok.dep == "pobj" and self._style_source(st, tok):
             return
         if lemma in lx.QUANTITY_NOUNS and has_of:
             return
@@ -309,10 +365,12 @@ class SceneGraphBuilder:
             st.at_rest.append(tok.head)
             st.consumed.update((tok.i, tok.head))
             return
-        if lemma in lx.MATERIALS and tok.dep == "pobj" and _made_of(toks, tok.head):
-            return
-        if tok.dep == "pobj" and toks[tok.head].lower == "in" and lemma in ("color", "colour"):
-            return
+        if tok.dep == "pobj" and _made_of(toks, tok.head) and (lemma in lx.MATERIALS or not any(
+                toks[c].dep == "det" for c in tok.children)):
+            return  # "made of wood", "made from desserts": what it is made of, not a thing beside it
+        if lemma in COLOR_FILLERS and (tok.dep == "pobj" or any(
+                toks[c].lower in lx.COLORS for c in st.parse.subtree(tok.i))):
+            return  # "in red color", "of red and silver color": a colour, not a thing
         name_tokens = self._name_tokens(st, tok)
         st.consumed.update(t.i for t in name_tokens if t.i != tok.i)
         name = " ".join(t.text if t.pos == "PROPN" else t.lower for t in name_tokens)
@@ -321,6 +379,7 @@ class SceneGraphBuilder:
                   or (tok.pos == "NOUN" and tok.lemma != tok.lower and tok.lower.endswith("s")))
         determiners = {toks[c].lower for c in tok.children if toks[c].dep in ("det", "poss")}
         count = self._count(st, tok)
+        amount = None if count is not None else self._amount(st, tok)
         existing = self._find(key)
         if existing is not None and not (determiners & {"a", "an", "another", "one"}) and count is None:
             ent = existing
@@ -328,10 +387,70 @@ class SceneGraphBuilder:
             ent = self._new_entity(name, key, plural=plural and count is None, count=count)
             if lemma in lx.SHAPE_NOUNS:
                 self.add_attribute(ent, "shape", lemma)
+            if amount is not None:
+                self.add_attribute(ent, "count", amount)
+            kinds = [t.lower for t in name_tokens[:-1] if t.pos == "NOUN" and t.lower not in NAME_ADJECTIVES]
+            if kinds:  # DSG asks a compound's modifier on its own: "Is the hat a cowboy hat?"
+                self.add_attribute(ent, "type", " ".join(kinds))
         st.mentions[tok.i] = ent.id
         if ent.id in self._recent:
             self._recent.remove(ent.id)
         self._recent.append(ent.id)
+
+    def _quoted(self, st: _State, tok: Tok) -> None:
+        """Words to be written ("the word 'jazz'"): a text attribute of the noun they label, not a thing."""
+        text = self._quotes.pop(0) if self._quotes else ""
+        st.consumed.add(tok.i)
+        target = tok.head if tok.head in st.mentions else self._preceding_object(st, tok.i)
+        if target is None or not text:
+            return
+        st.labels[tok.i] = target
+        self.add_attribute(self.entity(st.mentions[target]), "text", text)
+
+    def _shaped_like(self, st: _State, tok: Tok) -> bool:
+        """ "a sign in the shape of a pineapple": a shape attribute of the sign, no shape or pineapple entity."""
+        toks = st.toks
+        of = next((c for c in tok.children if toks[c].lower == "of"), None)
+        obj = next((c for c in toks[of].children if toks[c].dep == "pobj"), None) if of is not None else None
+        if obj is None or toks[tok.head].lower not in ("in", "into", "like"):
+            return False
+        owner = toks[tok.head].head
+        target = owner if owner in st.mentions else self._preceding_object(st, tok.i)
+        words = [toks[k].lower for k in st.parse.subtree(obj) if toks[k].pos not in ("DET", "PUNCT")]
+        if target is None or not words:
+            return False
+        st.consumed.update(st.parse.subtree(tok.i))
+        st.consumed.discard(of)
+        if toks[obj].text == QUOTE_PLACEHOLDER:
+            self._quoted(st, toks[obj])
+        self.add_attribute(self.entity(st.mentions[target]), "shape", " ".join(
+            w for w in words if w != QUOTE_PLACEHOLDER.lower()) or "text")
+        st.used_preps.add(tok.head)
+        return True
+
+    def _style_source(self, st: _State, tok: Tok) -> bool:
+        """ "by Greg Rutkowski", "in the style of van Gogh": a name that gives the style, not a thing in
+        the scene. Recorded as a style attribute of the phrase it hangs off (or of the main object)."""
+        toks = st.toks
+        prep = toks[tok.head]
+        owner = toks[prep.head] if prep.head != prep.i else None
+        styled = prep.lower == "of" and owner is not None and owner.lemma == "style"
+        by_name = prep.lower == "by" and prep.dep == "prep" and owner is not None and owner.pos in NOUN_POS
+        if not (styled or by_name):
+            return False
+        name = " ".join(toks[t].text for t in st.parse.subtree(tok.i) if toks[t].dep in ("compound", "flat")
+                        or t == tok.i)
+        target = None
+        if by_name and owner is not None and owner.i in st.mentions:
+            target = self.entity(st.mentions[owner.i])
+        if target is None or target.kind != "object":
+            target = next((e for e in self.graph.entities if e.kind == "object" and e.part_of is None), None)
+        if target is not None:
+            self.add_attribute(target, "style", name)
+        else:
+            st.pending_styles.append(name)
+        st.consumed.update(t for t in st.parse.subtree(tok.i))
+        return True
 
     def _name_tokens(self, st: _State, head: Tok) -> list[Tok]:
         """The head noun with the compound nouns (and left/right) right before it: "dining table", "left arm"."""
@@ -344,7 +463,7 @@ class SceneGraphBuilder:
             if j in st.consumed or not linked:
                 break
             if t.dep in ("compound", "nmod") and t.lower not in lx.MATERIALS and t.lower not in lx.COLORS \
-                    and t.lower not in lx.SIZES and t.pos in ("NOUN", "PROPN", "NUM"):
+                    and t.lower not in lx.SIZES and t.lower not in COLOR_FILLERS and t.pos in ("NOUN", "PROPN", "NUM"):
                 names.insert(0, t)
             elif t.lower in NAME_ADJECTIVES and t.dep in ("amod", "compound", "advmod", "nmod"):
                 names.insert(0, t)
@@ -352,6 +471,19 @@ class SceneGraphBuilder:
                 break
             j -= 1
         return names
+
+    def _amount(self, st: _State, tok: Tok) -> str | None:
+        """A vague quantity: "several people", "many birds", "a lot of clouds", "a bunch of flowers"."""
+        toks = st.toks
+        for c in tok.children:
+            if toks[c].lower in lx.VAGUE_AMOUNTS and toks[c].dep in ("amod", "det", "nummod", "quantmod"):
+                return toks[c].lower
+        if tok.dep == "pobj" and toks[tok.head].lower == "of" and toks[tok.head].head != tok.head:
+            owner = toks[toks[tok.head].head]
+            if owner.lower in lx.VAGUE_AMOUNT_NOUNS or owner.lemma in lx.COLLECTIVE_NOUNS:
+                single = owner.lower in ("lot", "bunch", "number") or owner.lemma in lx.COLLECTIVE_NOUNS
+                return ("a " if single and owner.lower == owner.lemma else "") + owner.lower
+        return None
 
     def _count(self, st: _State, tok: Tok) -> int | None:
         toks = st.toks
@@ -383,6 +515,10 @@ class SceneGraphBuilder:
         never one whose own phrase holds the pronoun ("a square left of it" is not left of itself)."""
         plural = tok.lower in ("they", "them", "their", "themselves", "these", "those", "theirs")
         candidates = ([self._last_subject] if self._last_subject else []) + list(reversed(self._recent))
+        if tok.lower in lx.PERSONAL_PRONOUNS:  # "he", "she", "they": people first, when there are any
+            people = [e for e in candidates if self._keys.get(e, "").split()[-1:] and
+                      self._keys[e].split()[-1] in lx.PERSON_NOUNS]
+            candidates = people + [e for e in candidates if e not in people]
         enclosing, j = set(), tok.i
         while st.toks[j].head != j:
             j = st.toks[j].head
@@ -415,14 +551,26 @@ class SceneGraphBuilder:
         toks = st.toks
         for c in head.children:
             t = toks[c]
+            if t.lower in COLOR_FILLERS and t.i < head.i:  # "a white color surface": the colour is the surface's
+                for d in t.children:
+                    if toks[d].dep in ("amod", "compound", "conj", "nmod") and d not in st.mentions:
+                        self._adjective(st, toks[d], ent)
+                continue
             if c in st.consumed or c in st.mentions:
                 continue
-            if t.dep in ("amod", "compound", "nmod", "npadvmod") or (t.dep == "advmod" and t.pos == "ADJ"):
+            post = c > head.i and t.pos in ("ADJ", "ADV") and t.dep in ("amod", "advmod", "npadvmod", "acomp", "oprd")
+            if post and not self._simple(st, t) and t.lower not in FILLER_ADVERBS:
+                # "left arm straight in front": a predicate after its noun, kept whole
+                self._complement(st, t, ent, None)
+            elif post and t.dep in ("oprd", "acomp") and t.lower not in FILLER_ADVERBS:  # "left leg straight"
+                self.add_attribute(ent, lx.attribute_category(t.lower), t.lower)
+            elif t.dep in ("amod", "compound", "nmod", "npadvmod") or (t.dep == "advmod" and t.pos == "ADJ"):
                 self._adjective(st, t, ent)
                 # "a small yellow dot" parsed with *small* hanging off *yellow*
                 for d in t.children:
                     if d < t.i and toks[d].dep in ("amod", "compound", "advmod") and toks[d].lower \
-                            not in lx.COLOR_SHADES and lx.attribute_category(toks[d].lower) != "state":
+                            not in lx.COLOR_SHADES and (lx.attribute_category(toks[d].lower) != "state"
+                                                        or toks[d].dep == "amod" and toks[d].pos == "ADJ"):
                         self._adjective(st, toks[d], ent)
             elif t.dep == "advmod" and t.pos == "ADV" and c > head.i and t.lower not in FILLER_ADVERBS:
                 words = [toks[k].lower for k in st.parse.subtree(c) if toks[k].lower not in VALUE_STOPWORDS]
@@ -474,6 +622,11 @@ class SceneGraphBuilder:
         owner = self.entity(owner_id)
         if owner.kind != "object":
             return
+        if head.dep == "appos" and head.head in st.mentions and head.pos == "NOUN":
+            # "a lone person - perhaps a lifeguard -": what the person is
+            described = self.entity(st.mentions[head.head])
+            if described.kind == "object" and described.id != owner_id:
+                self.add_attribute(described, "type", owner.name)
         if head.dep == "poss":
             part_tok = toks[head.head]
             if part_tok.i in st.mentions:
@@ -511,6 +664,8 @@ class SceneGraphBuilder:
                 return v.head
             if c in st.mentions:
                 return c
+            if c in st.labels:  # "the word 'jazz' written in cursive": the word is written
+                return st.labels[c]
             return next((d for d in st.parse.subtree(c) if d in st.mentions), None)
         if v.dep in ("acl", "relcl", "amod", "appos") and v.head in st.mentions:
             return v.head
@@ -564,13 +719,26 @@ class SceneGraphBuilder:
             return []
         # a relative clause or participle belongs to its noun alone, not to nouns joined to it by "and"
         alone = adjacent is not None or (v.dep in ("acl", "relcl", "amod") and v.head == i)
-        group = [st.mentions[i]] if alone else self._group(st, i)
+        first = i
+        if not motion and v.dep == "acl" and v.head == i and st.toks[i].dep == "conj":
+            # "a man and a woman posing": the participle after the last of joined nouns is all of theirs
+            while st.toks[first].dep == "conj" and st.toks[first].head in st.mentions:
+                first = st.toks[first].head
+            alone = False
+        group = [st.mentions[i]] if alone else self._group(st, first)
+        owner_part = self.entity(st.mentions[i]).part_of is not None
+        group = [e for e in group if (self.entity(e).part_of is not None) == owner_part] or group
         # "a boy in a red jacket standing": the clause belongs to the wearer, not the jacket
         out = []
+        wearer = st.toks[st.toks[i].head]
         for eid in group:
             ent = self.entity(eid)
             if st.toks[i].dep != "nsubj" and ent.part_of is not None and ent.name.split()[-1] in lx.CLOTHING:
                 eid = ent.part_of
+            elif st.toks[i].dep == "dobj" and wearer.lemma == "wear" and ent.name.split()[-1] in lx.CLOTHING:
+                # "humans wearing clothing interacting with ...": the wearers interact
+                wearers = self._subjects(st, wearer)
+                eid = wearers[0] if wearers else eid
             if eid not in out:
                 out.append(eid)
         if out and self.entity(out[0]).kind == "object":
@@ -581,6 +749,11 @@ class SceneGraphBuilder:
         if v.dep in ("aux", "auxpass"):
             return
         subjects = self._subjects(st, v)
+        if v.lemma in ("wear", "dress") and subjects and not self._is_person(subjects[0]):
+            # "women standing in a kitchen wearing white": people wear things, kitchens do not
+            person = next((st.mentions[d] for d in range(v.i - 1, -1, -1) if d in st.mentions
+                           and self._is_person(st.mentions[d])), None)
+            subjects = [person] if person is not None else subjects
         if not subjects:
             if v.lemma in SEE_VERBS:
                 self._seen_things(st, v)
@@ -615,10 +788,19 @@ class SceneGraphBuilder:
         lemma = v.lemma
         objects = [c for c in v.children if toks[c].dep in ("dobj", "attr", "oprd") and c in st.mentions]
         preps = [c for c in v.children if toks[c].dep in ("prep", "agent", "dative") or c in st.phrase_end]
-        if lemma == "be" or (v.pos == "AUX" and not objects):
+        linking = lemma in lx.LINKING_VERBS and any(toks[c].dep in ("acomp", "oprd") for c in v.children)
+        if lemma == "be" or (v.pos == "AUX" and not objects) or linking:  # "looks sad" reads as "is sad"
             self._copula(st, v, ent, frames)
             return
         if lemma in SEE_VERBS and lemma not in lx.POSSESSION_VERBS:
+            return
+        if lemma in ("look", "seem", "appear"):  # "it looks like a race car": what it resembles
+            for c in preps:
+                pred, targets = self._prep_target(st, toks[c])
+                if pred == "like":
+                    for t in targets:
+                        if self.entity(t).kind == "object":
+                            self.add_attribute(ent, "type", self.entity(t).name)
             return
         # "apples growing on a tree" is where they grow, not a change of size
         grows_somewhere = bool(objects) or any(
@@ -633,23 +815,42 @@ class SceneGraphBuilder:
             self._grow(ent, "shrink", frames)
             motion = "shrink"
         elif self._is_still(st, v):
-            motion = "stay still"
+            motion = lemma if lemma in lx.STILL_VERBS else "stay still"
         elif mark:
             motion = f"{lemma} {mark}"
         if motion is not None:
             self.add_relation(ent.id, motion, None, "action", frames)
             self._locate(st, v, ent, frames)
             return
+        if lemma in ("wear", "dress") and self._wears_color(st, v, ent, frames):
+            return
+        if lemma in ("call", "name", "title", "label") and v.tag == "VBN":  # "a bakery called Sweet Rolls"
+            words = [toks[k].text for c in v.children if toks[c].dep in ("oprd", "xcomp", "dobj", "attr", "npadvmod")
+                     for k in st.parse.subtree(c)]
+            if words:
+                self.add_attribute(ent, "name", " ".join(words))
+                st.consumed.update(k for c in v.children for k in st.parse.subtree(c))
+            return
         if lemma in lx.POSSESSION_VERBS:
             for c in objects:
                 for part in self._group(st, c):
                     self._attach(part, ent.id)
             return
-        if lemma in MADE_VERBS and v.tag == "VBN":
+        if lemma in MADE_VERBS and (v.tag == "VBN" or v.dep in ("acl", "relcl")):
             self._made_of_material(st, v, ent)
             return
         particle = " ".join(toks[c].lower for c in v.children if toks[c].dep == "prt")
         verb = f"{lemma} {particle}".strip()
+        # "leaning forward", "reaching straight up": the adverbs after the verb say how
+        manner = [toks[c].lower for c in v.children if toks[c].dep == "advmod" and c > v.i
+                  and toks[c].pos == "ADV" and toks[c].lower not in FILLER_ADVERBS]
+        for c in v.children:  # "leaning toward the right", "turned to their left"
+            p = toks[c]
+            objs = [toks[d] for d in p.children if toks[d].dep == "pobj"]
+            if p.dep == "prep" and c > v.i and c not in st.consumed and len(objs) == 1 \
+                    and (objs[0].lower in lx.DIRECTIONS or objs[0].lower in ("side", "sides")) \
+                    and not any(toks[d].lower == "of" for d in objs[0].children):
+                manner += [p.lower, objs[0].lower]
         light = lemma in lx.LIGHT_VERBS
         acted = False
         for c in objects:
@@ -669,6 +870,7 @@ class SceneGraphBuilder:
                 elif not light and pred not in ("of", "for", "like", "as", "than"):
                     self.add_relation(ent.id, f"{verb} {pred}", obj, "action", frames)
                     acted = True
+                    self.add_relation(ent.id, verb, None, "action", frames)
         if v.tag == "VBN" and not acted and not objects and v.dep not in ("ROOT", "conj", "advcl"):
             self._complement(st, v, ent, frames)
             return
@@ -676,7 +878,7 @@ class SceneGraphBuilder:
             self._complement(st, v, ent, frames)
             return
         if not acted and not light and re.fullmatch(r"[a-z][a-z-]*", lemma):
-            self.add_relation(ent.id, verb, None, "action", frames)
+            self.add_relation(ent.id, " ".join([verb] + manner), None, "action", frames)
 
     def _locate(self, st: _State, v: Tok, ent: Entity, frames: tuple[float, float] | None) -> None:
         """The place phrases of a verb already read as a motion: "shrinking to the right of a triangle"."""
@@ -734,11 +936,13 @@ class SceneGraphBuilder:
     def _copula(self, st: _State, v: Tok, ent: Entity, frames: tuple[float, float] | None) -> None:
         toks = st.toks
         state_words: list[int] = []
+        complements: list[Tok] = []
         for c in v.children:
             t = toks[c]
             if t.dep in ("acomp", "oprd") and t.pos in ("ADJ", "VERB", "NOUN"):
-                self._complement(st, t, ent, frames)
-            elif t.dep == "attr" and c in st.mentions and st.mentions[c] != ent.id:
+                complements.append(t)
+            elif t.dep == "attr" and c in st.mentions and st.mentions[c] != ent.id \
+                    and not any(toks[d].dep == "expl" for d in v.children):
                 other = self.entity(st.mentions[c])
                 if other.kind == "object" and ent.kind == "object" and toks[c].lower not in lx.ANAPHORS:
                     self.add_attribute(ent, "type", other.name)
@@ -747,12 +951,18 @@ class SceneGraphBuilder:
                 if targets and pred in lx.LOCATING:
                     for obj in targets:
                         self.add_relation(ent.id, pred, obj, "spatial", frames)
-                elif not targets and pred == "in" and self._in_color(st, t, ent, frames):
+                elif not targets and pred in ("in", "of") and self._in_color(st, t, ent, frames):
                     continue
-                elif not targets and t.lower not in ("of", "for", "like", "than"):
+                elif not targets and t.lower not in ("of", "for", "like", "than") and not self._about_entity(st, c):
                     state_words.extend(st.parse.subtree(c))
             elif t.dep in ("advmod", "npadvmod") and t.lower not in FILLER_ADVERBS and t.lower != "there":
                 state_words.extend(st.parse.subtree(c))
+        for t in complements:
+            # "is bent" + "forward": one state, "bent forward"
+            extra = state_words if len(complements) == 1 and not self._simple(st, t) else []
+            self._complement(st, t, ent, frames, extra=extra)
+            if extra:
+                state_words = []
         if state_words:
             words = [toks[i].lower for i in sorted(set(state_words)) if toks[i].lower not in VALUE_STOPWORDS]
             if words and not set(words) <= lx.STILL_ADJECTIVES:
@@ -760,10 +970,31 @@ class SceneGraphBuilder:
             elif words:
                 self.add_relation(ent.id, "stay still", None, "action", frames)
 
+    def _is_person(self, eid: str) -> bool:
+        return self._keys.get(eid, "").split()[-1:] != [] and self._keys[eid].split()[-1] in lx.PERSON_NOUNS
+
+    def _wears_color(self, st: _State, v: Tok, ent: Entity, frames: tuple[float, float] | None) -> bool:
+        """ "wearing white", "dressed in red": the colour of the clothes, which become a part of the wearer."""
+        toks = st.toks
+        words: list[str] = []
+        for c in v.children:
+            if toks[c].dep in ("dobj", "oprd", "acomp") and c not in st.mentions or (
+                    toks[c].dep == "prep" and toks[c].lower == "in"):
+                words += [toks[k].lower for k in st.parse.subtree(c) if k != c or toks[c].dep != "prep"]
+        colors = [_color_word(w) for w in words if w not in COLOR_FILLERS]
+        if not colors or not all(colors) or ent.kind != "object":
+            return False
+        key = f"{ent.id} clothes"
+        clothes = self._find(key) or self._new_entity("clothes", key, plural=True)
+        clothes.part_of = ent.id
+        for color in colors:
+            self.add_attribute(clothes, "color", color or "", frames)
+        return True
+
     def _in_color(self, st: _State, p: Tok, ent: Entity, frames: tuple[float, float] | None) -> bool:
         """ "in red", "in black and white": colours given with "in"."""
         words = [st.toks[k].lower for k in st.parse.subtree(p.i)][1:]
-        content = [w for w in words if w not in ("and", ",", "color", "colour", "colors", "colours")]
+        content = [w for w in words if w not in COLOR_FILLERS]
         if content and all(_color_word(w) or w in lx.COLOR_SHADES for w in content):
             for w in content:
                 if _color_word(w):
@@ -771,24 +1002,35 @@ class SceneGraphBuilder:
             return True
         return False
 
-    def _complement(self, st: _State, v: Tok, ent: Entity, frames: tuple[float, float] | None) -> None:
+    def _about_entity(self, st: _State, c: int) -> bool:
+        """Whether the phrase under token ``c`` names an entity (then it is a relation, not part of a state)
+        or the picture itself ("in this image")."""
+        for d in st.parse.subtree(c):
+            if d != c and (d in st.mentions or st.toks[d].lemma in lx.META_NOUNS):
+                return True
+        return False
+
+    def _complement(self, st: _State, v: Tok, ent: Entity, frames: tuple[float, float] | None,
+                    extra: list[int] | None = None) -> None:
         """A predicative adjective or participle, with its "and"-joined siblings: "white and narrow",
         "bent forward off the ground", "brown in color"."""
         toks = st.toks
-        if _color_word(v.lower) or (self._simple(st, v) and v.pos == "ADJ"):
+        if (_color_word(v.lower) or (self._simple(st, v) and v.pos == "ADJ")) and not extra:
             self._adjective(st, v, ent, frames)
             for c in v.children:
                 if toks[c].dep == "prep" and toks[c].lower == "in":
                     self._in_color(st, toks[c], ent, frames)
             return
-        keep: list[int] = [v.i]
+        keep: list[int] = [v.i] + list(extra or [])
         for c in v.children:
             t = toks[c]
             if t.dep in SUBJECT_DEPS or t.dep in ("aux", "auxpass", "punct", "cc", "conj", "mark", "neg",
-                                                  "advcl", "relcl", "ccomp"):
+                                                  "advcl", "relcl", "ccomp", "xcomp", "acl", "dobj"):
                 continue
             if t.dep == "prep" and t.lower == "in" and self._in_color(st, t, ent, frames):
                 continue
+            if self._about_entity(st, c):
+                continue  # "unhappy at Disneyland": the place becomes a relation of its own
             keep.extend(st.parse.subtree(c))
         words = [toks[i].lower for i in sorted(set(keep)) if toks[i].lower not in VALUE_STOPWORDS
                  and toks[i].pos != "PUNCT"]
@@ -806,17 +1048,18 @@ class SceneGraphBuilder:
             value = lx.MATERIALS[value]
         self.add_attribute(ent, category, value, frames)
 
-    @staticmethod
-    def _simple(st: _State, t: Tok) -> bool:
+    def _simple(self, st: _State, t: Tok) -> bool:
+        """An adjective with nothing but degree words, "and"-siblings or place phrases of its own."""
         toks = st.toks
-        return all(toks[c].dep in ("advmod", "conj", "cc", "punct", "npadvmod") and not toks[c].children
-                   or toks[c].dep == "conj" or (toks[c].dep == "prep" and toks[c].lower == "in")
+        return all(toks[c].dep in ("advmod", "npadvmod") and not toks[c].children and c < t.i
+                   or toks[c].dep in ("conj", "cc", "punct") or (toks[c].dep == "prep" and toks[c].lower == "in")
+                   or (toks[c].dep == "prep" and self._about_entity(st, c))
                    for c in t.children)
 
     def _made_of_material(self, st: _State, v: Tok, ent: Entity) -> None:
         for i in st.parse.subtree(v.i):
             t = st.toks[i]
-            if t.pos in NOUN_POS:
+            if t.pos in NOUN_POS and i > v.i:
                 self.add_attribute(ent, "material", lx.MATERIALS.get(t.lower, t.lemma))
                 return
 
@@ -847,6 +1090,14 @@ class SceneGraphBuilder:
     def _noun_prep(self, st: _State, p: Tok) -> None:
         if self.entity(st.mentions[p.head]).kind != "object":
             return  # "against a backdrop, a ball over a circle": the backdrop locates nothing
+        ent = self.entity(st.mentions[p.head])
+        if p.lower == "in" and self._in_color(st, p, ent, st.frames):
+            return  # "the text in red"
+        if p.lower == "as":  # "a cat as a gangster": what it is shown as
+            for c in p.children:
+                if c in st.mentions and self.entity(st.mentions[c]).kind == "object":
+                    self.add_attribute(ent, "type", self.entity(st.mentions[c]).name)
+            return
         pred, targets = self._prep_target(st, p)
         if not targets or pred not in lx.LOCATING:
             return
@@ -929,6 +1180,9 @@ def _value_run(toks: list[Tok], j: int) -> tuple[list[str] | None, int]:
 
 
 def _made_of(toks: list[Tok], of_index: int) -> bool:
+    """Whether the preposition at ``of_index`` is the "of"/"from" of "made of", "carved out of"."""
+    if toks[of_index].lower not in ("of", "from"):
+        return False
     prev = toks[of_index - 1].lemma if of_index > 0 else ""
     return prev in MADE_VERBS or prev == "out"
 
@@ -986,12 +1240,13 @@ def close_world(graph: SceneGraph) -> None:
 
 
 def build_scene_graph(prompt: str, segments: list[Segment], parses: list[Parse], *,
-                      closed_world: bool = False) -> SceneGraph:
+                      closed_world: bool = False, quotes: list[str] | None = None) -> SceneGraph:
     """The scene graph of ``prompt`` from its segments and their parses (same order).
 
-    ``closed_world`` reads the prompt as a complete description (see :func:`close_world`).
+    ``closed_world`` reads the prompt as a complete description (see :func:`close_world`); ``quotes``
+    are the quoted texts that :func:`~t2v.eval.segments.extract_quotes` replaced, in order.
     """
-    builder = SceneGraphBuilder(prompt)
+    builder = SceneGraphBuilder(prompt, quotes)
     for segment, parse in zip(segments, parses, strict=True):
         builder.add_camera(segment)
         builder.add_segment(parse, segment.frames)

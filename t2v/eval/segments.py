@@ -23,6 +23,14 @@ _SEQUENCE = re.compile(
 _FIRST = re.compile(r"^\s*(?:at\s+first|first(?:ly)?|initially|in\s+the\s+beginning|at\s+the\s+start)\b\s*,?\s*",
                     re.IGNORECASE)
 _CLAUSE = re.compile(r"[^,;.!?]+")
+# Quoted text to be shown in the video ('jazz', "OXYDE NOIR"): an opening quote after a space or the start,
+# a closing one before a space, punctuation or the end (so "don't" is no quote).
+_QUOTE = re.compile(
+    r"""(?:(?<=\s)|^)(['"\u2018\u201c])"""  # opening quote
+    r"""([^'"\u2018\u2019\u201c\u201d]{1,80}?)"""  # the text
+    r"""(['"\u2019\u201d])(?=[\s,.;:!?)]|$)"""  # closing quote
+)
+QUOTE_PLACEHOLDER = "QTEXT"
 
 
 @dataclass
@@ -32,6 +40,18 @@ class Segment:
     text: str
     frames: tuple[float, float] | None = None
     camera: list[tuple[str, str]] = field(default_factory=list)  # (category, value), e.g. ("movement", "pan left")
+
+
+def extract_quotes(prompt: str) -> tuple[str, list[str]]:
+    """Quoted texts of ``prompt`` in order, and the prompt with each replaced by one placeholder word,
+    so the parser sees a single noun where the words to be written stand."""
+    quotes: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        quotes.append(match.group(2).strip())
+        return QUOTE_PLACEHOLDER
+
+    return _QUOTE.sub(keep, prompt), quotes
 
 
 def split_segments(prompt: str) -> list[Segment]:
