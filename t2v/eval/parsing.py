@@ -207,9 +207,14 @@ def repair_verbs(parse: Parse) -> Parse:
                     c.head = tok.i
         third_person = tok.lower.endswith("s") and not tok.lower.endswith("ss")
         after_plural = toks[prev].tag in ("NNS", "NNPS") and tok.lower == lemma
-        nominal = tok.dep in ("appos", "dobj", "npadvmod", "nmod", "conj", "dep")
+        last_word = tok.i + 1 == len(toks) or toks[tok.i + 1].pos == "PUNCT"
+        nominal = tok.dep in ("appos", "dobj", "npadvmod", "nmod", "conj", "dep", "ROOT", "acl", "acomp") or (
+            tok.dep == "compound" and toks[tok.head].lower in DIRECTIONS) or (  # "triangles travel rightwards"
+            tok.dep == "pobj" and last_word)  # "on a backdrop, two blocks bob"
         if tok.pos != "VERB" and (third_person or after_plural) and nominal:  # "a couple of blocks bob"
-            tok.pos, tok.tag, tok.lemma, tok.dep = "VERB", ("VBZ" if third_person else "VBP"), lemma, "dep"
+            keep = tok.dep in ("ROOT", "compound", "acl")
+            tok.pos, tok.tag, tok.lemma = "VERB", ("VBZ" if third_person else "VBP"), lemma
+            tok.dep = tok.dep if keep else "dep"
             changed = True
             continue
         if tok.pos != "VERB" and (tok.lower.endswith("ing") or (toks[prev].head == tok.i and (
@@ -286,13 +291,16 @@ def _gather_noun_phrases(toks: list[Tok]) -> bool:
             head = toks[t.head]
             keep = t.head == noun.i or (t.pos in ("ADJ", "ADV") and head.pos == "ADJ" and t.head in span)
             if not keep:
+                if noun.head == t.i:  # the noun hung off its own modifier: it takes the modifier's place
+                    noun.head = noun.i if t.head in (t.i, noun.i) else t.head
+                    noun.dep = "ROOT" if noun.head == noun.i else t.dep
                 t.head = noun.i
                 changed = True
-            if t.head == noun.i and t.dep not in modifier_deps:
-                changed = True
-            if t.head == noun.i and (t.dep not in modifier_deps or (t.pos == "ADJ" and t.dep not in (
-                    "amod", "advmod", "conj"))):
+            wrong_label = t.dep not in modifier_deps or (t.pos == "ADJ" and t.dep not in ("amod", "advmod", "conj")) \
+                or (t.pos == "DET" and t.dep != "det")  # "a little square" with *little* a number, *a* a quantifier
+            if t.head == noun.i and wrong_label:
                 t.dep = {"DET": "det", "NUM": "nummod", "ADJ": "amod"}.get(t.pos, "compound")
+                changed = True
     return changed
 
 

@@ -190,7 +190,9 @@ class SceneGraphBuilder:
             for i in sentence:
                 if i in st.used_preps or (i in st.consumed and i not in st.phrase_end):
                     continue
-                if i in st.phrase_end or (st.toks[i].dep == "prep" and st.toks[i].lower in lx.LOCATING_WORDS):
+                tok = st.toks[i]
+                if i in st.phrase_end or (tok.lower in lx.LOCATING_WORDS and (
+                        tok.dep in ("prep", "prt") or tok.pos == "ADP")):
                     self._loose_relation(st, i)
             for i in st.at_rest:
                 if i in sentence:
@@ -306,7 +308,8 @@ class SceneGraphBuilder:
             if j >= len(toks) or toks[j].lower not in lx.DIRECTIONS:
                 continue
             nxt = toks[j + 1] if j + 1 < len(toks) else None
-            if nxt is not None and (nxt.lower == "of" or (nxt.pos in NOUN_POS and toks[j].lower in NAME_ADJECTIVES)):
+            if nxt is not None and (nxt.lower == "of" or (nxt.pos in NOUN_POS and toks[j].lower in NAME_ADJECTIVES
+                                                           and nxt.lower not in lx.PLACE_WORDS)):
                 continue
             st.marks[v.i] = lx.DIRECTIONS[toks[j].lower]
             st.consumed.update(range(first, j + 1))
@@ -344,6 +347,9 @@ class SceneGraphBuilder:
         if tok.dep in ("compound", "nmod") and toks[tok.head].pos in NOUN_POS and tok.head not in st.consumed \
                 and tok.head > tok.i:
             return
+        if tok.dep == "amod" and toks[tok.head].pos in NOUN_POS and tok.head > tok.i \
+                and (tok.lower in lx.SIZES or tok.lower in lx.COLORS or tok.pos == "ADJ"):
+            return  # "a big emerald box" with *big* tagged a proper noun: still a modifier
         lemma = tok.text.lower() if tok.pos == "PROPN" else tok.lemma
         has_of = any(toks[c].lower == "of" and toks[c].dep == "prep" for c in tok.children)
         if lemma in lx.BACKGROUND_NOUNS:
@@ -703,7 +709,7 @@ class SceneGraphBuilder:
         j = v.i - 1
         while j >= 0 and (st.toks[j].pos == "ADV" or st.toks[j].lower in ("not", "n't")):
             j -= 1
-        if j >= 0 and j in st.mentions and v.tag in ("VBG", "VBZ", "VBP", "VBN"):
+        if j >= 0 and j in st.mentions and v.tag in ("VBG", "VBZ", "VBP", "VBN", "VB"):
             return j
         return None
 
@@ -803,7 +809,7 @@ class SceneGraphBuilder:
                             self.add_attribute(ent, "type", self.entity(t).name)
             return
         # "apples growing on a tree" is where they grow, not a change of size
-        grows_somewhere = bool(objects) or any(
+        grows_somewhere = any(
             toks[c].lower in ("on", "in", "from", "inside", "out", "into")
             and any(self.entity(e).kind == "object" for e in self._prep_target(st, toks[c])[1]) for c in preps)
         words = {toks[c].lower for c in v.children}
@@ -842,8 +848,9 @@ class SceneGraphBuilder:
         particle = " ".join(toks[c].lower for c in v.children if toks[c].dep == "prt")
         verb = f"{lemma} {particle}".strip()
         # "leaning forward", "reaching straight up": the adverbs after the verb say how
-        manner = [toks[c].lower for c in v.children if toks[c].dep == "advmod" and c > v.i
-                  and toks[c].pos == "ADV" and toks[c].lower not in FILLER_ADVERBS]
+        manner = [toks[c].lower for c in v.children if toks[c].dep == "advmod" and c > v.i and c not in st.consumed
+                  and toks[c].pos == "ADV" and toks[c].lower not in FILLER_ADVERBS
+                  and toks[c].lower not in lx.STILL_ADJECTIVES]
         for c in v.children:  # "leaning toward the right", "turned to their left"
             p = toks[c]
             objs = [toks[d] for d in p.children if toks[d].dep == "pobj"]
@@ -871,10 +878,11 @@ class SceneGraphBuilder:
                     self.add_relation(ent.id, f"{verb} {pred}", obj, "action", frames)
                     acted = True
                     self.add_relation(ent.id, verb, None, "action", frames)
-        if v.tag == "VBN" and not acted and not objects and v.dep not in ("ROOT", "conj", "advcl"):
+        motion_verb = self._is_motion_verb(st, v)
+        if v.tag == "VBN" and not acted and not objects and v.dep not in ("ROOT", "conj", "advcl") and not motion_verb:
             self._complement(st, v, ent, frames)
             return
-        if v.tag == "VBN" and any(toks[c].dep == "auxpass" for c in v.children):
+        if v.tag == "VBN" and any(toks[c].dep == "auxpass" for c in v.children) and not motion_verb:
             self._complement(st, v, ent, frames)
             return
         if not acted and not light and re.fullmatch(r"[a-z][a-z-]*", lemma):
