@@ -91,9 +91,12 @@ def extract_camera(text: str) -> tuple[str, list[tuple[str, str]]]:
             continue
         rest_start = clause.start() + subject.end()
         rest = text[rest_start:clause.end()]
+        # "the camera slowly pans left" may have words between; "the view pans left" must not
+        # ("a view of a ball moving left" is about the ball)
+        reach = 40 if subject.group(0).lower().endswith("camera") else 1
         for pattern, template in CAMERA_MOVES:
             match = re.compile(pattern, re.IGNORECASE).search(rest)
-            if match and match.start() <= 40:
+            if match and match.start() <= reach:
                 shifted = re.compile(pattern, re.IGNORECASE).search(text, rest_start)
                 if shifted is not None:
                     take("movement", shifted, template, start=clause.start() + subject.start())
