@@ -5,26 +5,36 @@ point elsewhere): 1,060 prompts with 8,182 gold tuples such as ``attribute - col
 purple)``. It is image-prompt data (no motion, camera or time), and it was the development set of
 the generator's rules, so these figures are not a held-out test.
 
-Tuple classes and matching (everything at lemma level, case-insensitive; each gold tuple is matched
-at most once, predicted tuples identical but for their time range count once):
+Tuple classes and matching (everything at lemma level, case-insensitive; names lemmatised as noun
+phrases; British spellings mapped to American; each gold tuple is matched at most once; predicted
+tuples identical but for their time range count once):
 
 * **entity** – gold ``entity - *`` (whole, part): matches a predicted entity when the lemmatised head
-  nouns are equal (the last word of the name; for a part "knife's handle", of "handle").
+  nouns are equal (the last word of the name; for a part "knife's handle", of "handle"; DSG's
+  instance suffix "flowers_2" dropped).
 * **attribute** – gold ``attribute - *`` and ``other - count``, plus gold ``relation`` tuples with a
   subject and predicate but no object ("relation - action (baby, skateboard)"), which are
   intransitive actions: matches a predicted attribute, count or intransitive action when the
   entities match (head nouns) and the values match. Values match when their content lemmas overlap
   in at least half of the longer one's ("lean left" ~ "lean", "bent forward off ground" ~ "bend
-  forward off the ground"); counts compare as numbers ("==six" = "==6").
+  forward off the ground"); numbers compare as numbers ("==six" = "==6" = "single" for 1) and
+  "more than one" is one value (">1", "several", "many", "multiple", "a lot").
 * **relation** – gold ``relation - *`` with subject, object and predicate: matches when subject and
   object match (head nouns, same direction) and the predicates match like values after mapping
   spatial synonyms to one word (on top of/atop/onto → on, beneath/below/underneath → under,
   inside/within/into → in, over → above, beside/next to/by/close to → near, ahead of → in front of,
   to the left of/left to → left, likewise right).
+* **across forms** – the same fact written as an attribute on one side and a relation on the other
+  ("houses | in the distance" against "houses, distance, in"): after same-form matching, a gold
+  attribute and a predicted relation (or the reverse) match when the subjects match and the
+  attribute's value matches the relation's predicate plus object. Recall counts the hit in the gold
+  tuple's class, precision in the predicted tuple's.
+
+Matching runs in three passes over all predictions: equal values, matching values, across forms.
 
 Not scored: ``global`` tuples (style and medium: "comic book art", "4k") and ``other - text
 rendering``; their number is printed. Precision counts every predicted entity, attribute (incl.
-camera and background facts) and relation tuple.
+camera, background, style and quoted-text facts) and relation tuple.
 
 Prints per-class recall and precision, overall precision/recall/F1 over the three classes, the
 throughput in prompts per second (one batched call, parser loaded beforehand), and as the last line

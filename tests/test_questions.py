@@ -251,6 +251,15 @@ def test_segments_and_camera_text() -> None:
     assert extract_quotes("a sign saying 'open' and don't panic") == ("a sign saying QTEXT and don't panic", ["open"])
 
 
+@pytest.mark.parametrize("prompt", ["very beautiful and highly detailed", "it is"])
+def test_unrecognised_prompt_still_gets_a_question(lexicon_generator: RuleBasedQuestionGenerator,
+                                                   prompt: str) -> None:
+    graph, questions = lexicon_generator.generate(prompt)
+    assert graph.entities == [] and len(questions) == 1
+    assert questions[0].tuple == ("global", prompt) and questions[0].category == "other"
+    assert prompt in questions[0].text and questions[0].parents == []
+
+
 def test_wording() -> None:
     assert [gerund(v) for v in ("ride", "run", "lie", "swim", "visit", "jump onto", "see")] == [
         "riding", "running", "lying", "swimming", "visiting", "jumping onto", "seeing"]

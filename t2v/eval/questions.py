@@ -189,6 +189,8 @@ def graph_questions(graph: SceneGraph) -> list[EvalQuestion]:
             category = _action_category(rel.predicate)
         out.add(text, category, ("relation", rel.kind, subj.name, obj.name, rel.predicate), (subj.id, obj.id),
                 parents, rel.frames)
+    if not out.items:  # nothing the rules recognise ("4k, trending"): one question about the whole prompt
+        out.add(f'Does the video match the description "{graph.prompt}"?', "other", ("global", graph.prompt), ())
     return out.items
 
 
