@@ -179,6 +179,13 @@ CLOTHING: frozenset[str] = frozenset(
     sweater hoodie vest scarf gloves glove shoes shoe boots boot sneakers socks tie glasses sunglasses
     costume outfit robe gown apron jersey clothes clothing mask""".split()
 )
+# Nouns asked about without "a": "Is there water?".
+MASS_NOUNS: frozenset[str] = frozenset(
+    """water sand grass snow food soup milk coffee tea juice wine beer rice bread meat cheese ice fire smoke
+    fog mist rain dust mud dirt hair fur sky furniture clothing money paper wood glass metal plastic
+    cotton wool silk leather steel gold silver light darkness foliage greenery traffic scenery
+    lava oil paint salad cereal pasta sugar salt chocolate cream butter honey""".split()
+)
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "backdrops", "backgrounds"})
 # Pronouns that stand for an entity mentioned earlier.
 ANAPHORS: frozenset[str] = frozenset(

@@ -102,7 +102,7 @@ def _attribute_text(ent: Entity, category: str, value: str, frames: tuple[float,
             kind = f"{value} {head}"
             return (f"{w.be(ent)} the {head} {kind}{when}?" if w.is_plural(ent)
                     else f"{w.be(ent)} the {head} {w.article(kind)} {kind}{when}?")
-        return f"{subject} {w.article(value)} {value}{when}?"
+        return f"{subject} {w.a_or_none(value)}{when}?"
     if category == "shape" and names_shape(ent, value):
         described = [v for c in ("size", "color") for v in ent.attributes.get(c, [])]
         noun = "shapes" if w.is_plural(ent) else "shape"
@@ -150,7 +150,8 @@ def graph_questions(graph: SceneGraph) -> list[EvalQuestion]:
             exists[ent.id] = out.add(text, "existence", ("entity", "part", f"{owner.name}'s {ent.name}"),
                                      (ent.id,), [exists.get(owner.id)])
         else:
-            text = f"{'Are' if w.is_plural(ent) else 'Is'} there {w.some(ent)}?"
+            text = (f"Is {ent.name} in the video?" if w.is_proper(ent)
+                    else f"{'Are' if w.is_plural(ent) else 'Is'} there {w.some(ent)}?")
             exists[ent.id] = out.add(text, "existence", ("entity", "whole", ent.name), (ent.id,))
     for ent in ordered:
         parent = exists[ent.id]

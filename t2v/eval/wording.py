@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .lexicon import NUMBER_WORDS
+from .lexicon import MASS_NOUNS, NUMBER_WORDS
 from .types import Entity
 
 _VOWEL_SOUND_EXCEPTIONS = ("uni", "use", "one", "eu", "ur")
@@ -22,7 +22,9 @@ def article(phrase: str) -> str:
 
 
 def is_proper(ent: Entity) -> bool:
-    return ent.name[:1].isupper()
+    """A name ("Jude Law", "Times Square"), not a kind of thing ("Star Trek captain")."""
+    words = ent.name.split()
+    return bool(words) and words[-1][:1].isupper()
 
 
 def is_plural(ent: Entity) -> bool:
@@ -39,10 +41,18 @@ def the(ent: Entity) -> str:
 
 
 def some(ent: Entity) -> str:
-    """Indefinite form: "a dog", "dogs", "Times Square"."""
-    if is_proper(ent) or is_plural(ent):
+    """Indefinite form: "a dog", "dogs", "water", "Times Square"."""
+    if is_proper(ent) or is_plural(ent) or ent.name.split()[-1] in MASS_NOUNS:
         return ent.name
     return f"{article(ent.name)} {ent.name}"
+
+
+def a_or_none(phrase: str) -> str:
+    """ "a portal", "umbrellas", "water": the phrase with the article a singular count noun needs."""
+    last = phrase.split()[-1] if phrase.split() else phrase
+    if last in MASS_NOUNS or (last.endswith("s") and not last.endswith(("ss", "us", "is"))) or last[:1].isupper():
+        return phrase
+    return f"{article(phrase)} {phrase}"
 
 
 def number_word(n: int) -> str:
