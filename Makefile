@@ -1,4 +1,4 @@
-# Quick start: `make run` (a video from a story on tiny-shapes) and `make test`.
+# Quick start: `make run` (a video from a prompt on tiny-shapes) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/t2v world render "a big red ball bouncing on a gray background" -o outputs/world.mp4
+	$(VENV)/bin/t2v generate "a small green square moving up on a black background" -o outputs/generate.mp4 \
+		--display-size 128
 
 test: install
 	# pytest exits 5 when it collects nothing; that is not a failing suite.
