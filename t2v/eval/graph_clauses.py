@@ -32,6 +32,7 @@ class ClauseRules:
     """Relations and states from verbs, copulas and prepositions."""
 
     def _at_rest(self, st: State, at: int) -> None:
+        """The "at rest" of the noun before it (or of the verb's subject): not moving."""
         governor = st.toks[at].head
         if at - 1 in st.mentions and self.entity(st.mentions[at - 1]).kind == "object":
             subjects = [st.mentions[at - 1]]  # "a wedge at rest": like a motion, it follows its noun
@@ -79,6 +80,7 @@ class ClauseRules:
         return self._adjacent_noun(st, v)  # a participle right after its noun, whatever the tree says
 
     def _is_motion_verb(self, st: State, v: Tok) -> bool:
+        """Whether ``v`` is read as a motion (travel with direction, growth, bounce, stillness)."""
         words = {st.toks[c].lower for c in v.children}
         return (v.i in st.marks or v.lemma in lx.GROW_VERBS | lx.SHRINK_VERBS | lx.BOUNCE_VERBS | lx.STILL_VERBS
                 or (v.lemma in lx.TRAVEL_VERBS and not any(st.toks[c].dep == "dobj" for c in v.children))
@@ -99,6 +101,7 @@ class ClauseRules:
         return None
 
     def _subjects(self, st: State, v: Tok) -> list[str]:
+        """The entities a verb (or predicative adjective) says something about."""
         # A motion word belongs to the noun it follows ("a square growing left of a circle bouncing"),
         # which is where a small parser most often hangs it elsewhere.
         motion = self._is_motion_verb(st, v)
@@ -137,6 +140,7 @@ class ClauseRules:
         return out
 
     def _predicate(self, st: State, v: Tok) -> None:
+        """Everything one verb says, for each of its subjects."""
         if v.dep in ("aux", "auxpass"):
             return
         subjects = self._subjects(st, v)
@@ -165,6 +169,7 @@ class ClauseRules:
                             self.add_relation(eid, pred, obj, "spatial", st.frames)
 
     def _predicate_for(self, st: State, v: Tok, ent: Entity) -> None:
+        """What verb ``v`` says about ``ent``: change, state, motion, action or place."""
         toks = st.toks
         frames = st.frames
         mark = st.marks.get(v.i, "")
@@ -318,6 +323,7 @@ class ClauseRules:
         return pred, []
 
     def _is_still(self, st: State, v: Tok) -> bool:
+        """Whether the verb says its subject does not move ("stays still", "rests", "does not move")."""
         words = {st.toks[c].lower for c in v.children}
         nxt = st.toks[v.i + 1].lower if v.i + 1 < len(st.toks) else ""
         if v.lemma in lx.STAY_VERBS and (words | {nxt}) & (lx.STILL_ADJECTIVES | {"put"}):
@@ -327,6 +333,7 @@ class ClauseRules:
         return v.lemma == "move" and any(st.toks[c].dep == "neg" for c in v.children)
 
     def _copula(self, st: State, v: Tok, ent: Entity, frames: tuple[float, float] | None) -> None:
+        """"X is ...": adjectives, states, types and places of the subject."""
         toks = st.toks
         state_words: list[int] = []
         complements: list[Tok] = []
@@ -364,6 +371,7 @@ class ClauseRules:
                 self.add_relation(ent.id, "stay still", None, "action", frames)
 
     def _is_person(self, eid: str) -> bool:
+        """Whether the entity names a person ("woman", "players", "someone")."""
         return self._keys.get(eid, "").split()[-1:] != [] and self._keys[eid].split()[-1] in lx.PERSON_NOUNS
 
     def _wears_color(self, st: State, v: Tok, ent: Entity, frames: tuple[float, float] | None) -> bool:
@@ -450,6 +458,7 @@ class ClauseRules:
                    for c in t.children)
 
     def _made_of_material(self, st: State, v: Tok, ent: Entity) -> None:
+        """"made of wood", "carved from marble": the material."""
         for i in st.parse.subtree(v.i):
             t = st.toks[i]
             if t.pos in NOUN_POS and i > v.i:
@@ -457,6 +466,7 @@ class ClauseRules:
                 return
 
     def _change(self, ent: Entity, before: str, after: str, frames: tuple[float, float] | None) -> None:
+        """"turns from red to blue": the first value at the start of the span, the second at its end."""
         for value, when in ((before, start_of(frames)), (after, end_of(frames))):
             if not value:
                 continue
@@ -480,6 +490,7 @@ class ClauseRules:
         self.add_attribute(ent, "size", last, end_of(frames))
 
     def _noun_prep(self, st: State, p: Tok) -> None:
+        """A preposition on a noun: a colour ("in red"), a type ("as a pirate") or a place."""
         if self.entity(st.mentions[p.head]).kind != "object":
             return  # "against a backdrop, a ball over a circle": the backdrop locates nothing
         ent = self.entity(st.mentions[p.head])

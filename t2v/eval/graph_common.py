@@ -28,11 +28,13 @@ MADE_VERBS = frozenset({"make", "build", "carve", "craft", "form", "construct", 
 
 
 def start_of(frames: tuple[float, float] | None) -> tuple[float, float]:
+    """The first instant of a clip-time range (the whole clip when None)."""
     lo = 0.0 if frames is None else frames[0]
     return (lo, lo)
 
 
 def end_of(frames: tuple[float, float] | None) -> tuple[float, float]:
+    """The last instant of a clip-time range (the whole clip when None)."""
     hi = 1.0 if frames is None else frames[1]
     return (hi, hi)
 
@@ -100,6 +102,7 @@ def is_made_of(toks: list[Tok], of_index: int) -> bool:
 
 
 def number_value(t: Tok) -> int | None:
+    """The number a token spells ("two", "12"), or None."""
     if t.lower in lx.NUMBERS:
         return lx.NUMBERS[t.lower]
     if t.text.isdigit() and len(t.text) <= 3:

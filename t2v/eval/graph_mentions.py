@@ -69,6 +69,7 @@ class MentionRules:
                         self._adjective(st, t, main)
 
     def _mark_phrases(self, st: State) -> None:
+        """Mark multi-word spatial phrases ("in front of"): their last word stands for all."""
         words = [t.lower for t in st.toks]
         i = 0
         while i < len(words):
@@ -131,6 +132,7 @@ class MentionRules:
             st.phrase_end.pop(j, None)
 
     def _is_nounlike(self, st: State, tok: Tok) -> bool:
+        """Whether a token can name a thing (nouns, "someone", nouns tagged as adjectives)."""
         if tok.i in st.consumed:
             return False
         if tok.pos in NOUN_POS or tok.lower in lx.PERSON_PRONOUNS:
@@ -145,6 +147,7 @@ class MentionRules:
             own_adjectives and tok.lower in lx.SHAPE_NOUNS)
 
     def _maybe_mention(self, st: State, tok: Tok) -> None:
+        """Make ``tok`` a mention of a new or earlier entity, unless it names no thing."""
         toks = st.toks
         if tok.pos == "PRON" and tok.lower in lx.ANAPHORS and tok.dep != "expl":
             target = self._resolve(st, tok)
@@ -306,6 +309,7 @@ class MentionRules:
         return None
 
     def _count(self, st: State, tok: Tok) -> int | None:
+        """The exact number given for a noun ("two dogs", "a pair of shoes"), or None."""
         toks = st.toks
         for c in tok.children:
             t = toks[c]
@@ -364,6 +368,7 @@ class MentionRules:
         return out
 
     def _modifiers(self, st: State, head: Tok) -> None:
+        """The attributes that a noun's own modifiers give its entity."""
         if head.pos == "PRON":
             return
         ent = self.entity(st.mentions[head.i])
@@ -463,6 +468,7 @@ class MentionRules:
                         st.consumed.add(c)
 
     def _attach(self, part_id: str, owner_id: str) -> None:
+        """Make ``part_id`` a part of ``owner_id`` unless it already belongs elsewhere."""
         part = self.entity(part_id)
         if part_id != owner_id and part.kind == "object" and part.part_of is None \
                 and self.entity(owner_id).part_of != part_id:

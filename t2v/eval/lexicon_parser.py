@@ -97,10 +97,12 @@ class LexiconParser:
         self.verbs = lx.COMMON_VERBS | ACTION_VERBS | lx.LIGHT_VERBS | lx.POSSESSION_VERBS
 
     def parse(self, texts: Sequence[str]) -> list[Parse]:
+        """Parse each text on its own."""
         return [self._parse_one(t) for t in texts]
 
     # -- tagging -------------------------------------------------------------------------------
     def _tag(self, words: list[str]) -> list[Tok]:
+        """Part-of-speech tags and lemmas from word lists and suffixes."""
         toks: list[Tok] = []
         for i, text in enumerate(words):
             w = text.lower()
@@ -159,6 +161,7 @@ class LexiconParser:
 
     # -- attaching ---------------------------------------------------------------------------
     def _parse_one(self, text: str) -> Parse:
+        """One text: tags, noun phrases, then clause attachments by proximity."""
         words = _TOKEN.findall(text)
         toks = self._tag(words)
         n = len(toks)
@@ -273,6 +276,7 @@ class LexiconParser:
 
     @staticmethod
     def _subject_before(toks: list[Tok], i: int, heads: dict[int, int]) -> int | None:
+        """The noun right before a verb (auxiliaries, adverbs and relative pronouns skipped)."""
         j = i - 1
         while j >= 0 and (toks[j].pos in ("AUX", "ADV", "PART") or toks[j].lower in ("that", "which", "who")):
             j -= 1
@@ -282,6 +286,7 @@ class LexiconParser:
 
     @staticmethod
     def _next_head(toks: list[Tok], i: int, heads: dict[int, int]) -> int | None:
+        """The head noun of the phrase right after a preposition."""
         if i + 1 in heads:
             return heads[i + 1]
         if i + 1 < len(toks) and toks[i + 1].pos in ("NOUN", "PROPN", "PRON"):

@@ -117,6 +117,7 @@ class SpacyParser:
 
     @staticmethod
     def _convert(doc: Iterable[Any]) -> Parse:
+        """A spaCy Doc as a repaired Parse."""
         from .parse_repairs import fix_ing_lemma, repair_verbs
 
         tokens = [

@@ -60,6 +60,7 @@ class _QuestionList:
 
     def add(self, text: str, category: str, tup: tuple[str, ...], entities: tuple[str, ...],
             parents: Sequence[int | None] = (), frames: tuple[float, float] | None = None) -> int:
+        """Add a question unless an identical one exists; returns its id."""
         key = (tup, frames, entities)
         if key in self._seen:
             return self._seen[key]
@@ -72,6 +73,7 @@ class _QuestionList:
 
 
 def _attribute_text(ent: Entity, category: str, value: str, frames: tuple[float, float] | None) -> str:
+    """The yes/no question for one attribute value of an entity."""
     when = w.when(frames)
     if ent.kind == "camera":
         template = CAMERA_WORDING.get(value)
@@ -117,6 +119,7 @@ def names_shape(ent: Entity, value: str) -> bool:
 
 
 def _action_category(predicate: str) -> str:
+    """ETVA files physical processes (melt, pour, fall) under physics, other verbs under action."""
     return "physics" if predicate.split()[0] in PHYSICS_VERBS else "action"
 
 
@@ -196,12 +199,14 @@ def graph_questions(graph: SceneGraph) -> list[EvalQuestion]:
 
 
 def _timed_question(out: _QuestionList, ent: Entity, timed: TimedAttribute, parent: int | None) -> None:
+    """The question for an attribute that holds for part of the clip."""
     text = _attribute_text(ent, timed.category, timed.value, timed.frames)
     out.add(text, ATTRIBUTE_CATEGORY.get(timed.category, "other"),
             ("attribute", timed.category, ent.name, timed.value), (ent.id,), [parent], timed.frames)
 
 
 def _check_prompt(prompt: object, name: str = "prompt") -> str:
+    """The prompt stripped, or a ValueError naming the argument."""
     if not isinstance(prompt, str):
         raise ValueError(f"{name} must be a string, got {type(prompt).__name__}")
     if not prompt.strip():
@@ -210,6 +215,7 @@ def _check_prompt(prompt: object, name: str = "prompt") -> str:
 
 
 def _make_parser(parser: str | Parser) -> Parser:
+    """The parser named by ``parser`` (spaCy when installed, for "auto")."""
     if not isinstance(parser, str):
         return parser
     if parser == "spacy":
@@ -257,6 +263,7 @@ class RuleBasedQuestionGenerator:
 
     @property
     def parser(self) -> Parser:
+        """The parser, created on first use."""
         if self._parser is None:
             self._parser = _make_parser(self._parser_choice)
         return self._parser
@@ -271,6 +278,7 @@ class RuleBasedQuestionGenerator:
         return [(g, graph_questions(g)) for g in graphs]
 
     def scene_graphs(self, prompts: Sequence[str]) -> list[SceneGraph]:
+        """The scene graphs of many prompts, parsed in one batch."""
         if isinstance(prompts, str):
             raise ValueError("prompts must be a sequence of strings, not one string")
         cleaned = [_check_prompt(p, f"prompts[{i}]") for i, p in enumerate(prompts)]

@@ -56,10 +56,12 @@ class SceneGraphBuilder(MentionRules, ClauseRules):
 
     # -- entities -----------------------------------------------------------------------
     def entity(self, eid: str) -> Entity:
+        """The entity with id ``eid``."""
         return self._by_id[eid]
 
     def _new_entity(self, name: str, key: str, kind: str = "object", *, plural: bool = False,
                     count: int | None = None) -> Entity:
+        """A new entity with an id made from ``key`` (made unique), registered for coreference."""
         base = re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_") or "entity"
         eid, n = base, 2
         while eid in self._by_id:
@@ -78,6 +80,7 @@ class SceneGraphBuilder(MentionRules, ClauseRules):
         return self._new_entity(kind, kind, kind=kind)
 
     def _find(self, key: str) -> Entity | None:
+        """The latest object entity whose lemma key is ``key`` ("the dog" after "a dog")."""
         for ent in reversed(self.graph.entities):
             if ent.kind == "object" and self._keys.get(ent.id) == key:
                 return ent
@@ -85,6 +88,7 @@ class SceneGraphBuilder(MentionRules, ClauseRules):
 
     def add_attribute(self, ent: Entity, category: str, value: str,
                       frames: tuple[float, float] | None = None) -> None:
+        """Record an attribute (once); with ``frames`` it holds only then."""
         value = value.strip()
         if not value or ent.kind == "camera":
             return
@@ -99,6 +103,7 @@ class SceneGraphBuilder(MentionRules, ClauseRules):
 
     def add_relation(self, subject: str, predicate: str, obj: str | None, kind: str,
                      frames: tuple[float, float] | None = None) -> None:
+        """Record a relation once; self-relations, camera subjects and "on the background" are dropped."""
         if subject == obj or self.entity(subject).kind == "camera":
             return
         if obj is not None and self.entity(obj).kind == "background" and predicate in lx.BACKGROUND_TRIVIAL:
@@ -113,6 +118,7 @@ class SceneGraphBuilder(MentionRules, ClauseRules):
                                              frames=frames))
 
     def add_camera(self, segment: Segment) -> None:
+        """The camera movements and views read from a segment's raw text."""
         if not segment.camera:
             return
         cam = self.pseudo("camera")
@@ -126,6 +132,7 @@ class SceneGraphBuilder(MentionRules, ClauseRules):
 
     # -- one segment ------------------------------------------------------------------------
     def add_segment(self, parse: Parse, frames: tuple[float, float] | None) -> None:
+        """Run every rule over one parsed segment, sentence by sentence."""
         st = State(parse=parse, frames=frames)
         self._mark_phrases(st)
         self._mark_changes(st)

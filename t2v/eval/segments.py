@@ -68,6 +68,7 @@ def split_segments(prompt: str) -> list[Segment]:
 
 
 def _values(match: re.Match[str], template: str) -> str:
+    """A template filled with a match's groups, lower-cased."""
     return template.format(*(g.lower() for g in match.groups() if g))
 
 

@@ -28,10 +28,12 @@ def is_proper(ent: Entity) -> bool:
 
 
 def is_plural(ent: Entity) -> bool:
+    """Whether questions about the entity take "are" ("dogs", "two dogs")."""
     return ent.plural or (ent.count is not None and ent.count > 1)
 
 
 def be(ent: Entity) -> str:
+    """"Is" or "Are" for the entity."""
     return "Are" if is_plural(ent) else "Is"
 
 
@@ -56,6 +58,7 @@ def a_or_none(phrase: str) -> str:
 
 
 def number_word(n: int) -> str:
+    """A small number as a word ("two"), larger ones as digits."""
     return NUMBER_WORDS.get(n, str(n))
 
 
@@ -77,6 +80,7 @@ def gerund(verb: str) -> str:
 
 
 def _doubles(w: str) -> bool:
+    """Whether a verb doubles its last consonant before -ing (one syllable, consonant-vowel-consonant)."""
     vowels = "aeiou"
     if len(w) < 3 or w[-1] in vowels or w[-1] in _NO_DOUBLE_ENDINGS:
         return False

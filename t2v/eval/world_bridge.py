@@ -40,6 +40,7 @@ class _WorldObject:
 
 @dataclass
 class _Scene:
+    """The objects a scene graph describes, in the shape facts.unique_ref expects."""
     objects: list[_WorldObject]
 
 
@@ -71,6 +72,7 @@ def world_motion(predicate: str) -> str | None:
 
 
 def world_camera(value: str) -> str | None:
+    """The shapes-world camera of a camera movement value ("pan left", "static"), else None."""
     words = value.lower().split()
     if words == ["static"]:
         return "static"
@@ -90,6 +92,7 @@ def to_frames(frames: tuple[float, float] | None, num_frames: int) -> tuple[int,
 
 
 def _attribute(ent: Entity, category: str) -> str | None:
+    """The first value of ``category`` that the shapes world knows, canonical."""
     for value in ent.attributes.get(category, []):
         mapped = world_value(category, value)
         if mapped is not None:
@@ -122,10 +125,12 @@ def _scene(graph: SceneGraph) -> tuple[_Scene, dict[str, list[_WorldObject]]]:
 
 
 def _full(obj: _WorldObject) -> ObjectRef:
+    """The reference naming every attribute of the object."""
     return ObjectRef(shape=obj.shape, color=obj.color, size=obj.size)
 
 
 def _group(scene: _Scene, obj: _WorldObject) -> list[_WorldObject]:
+    """The objects alike in size, colour and shape (spec_facts asks them as one group)."""
     key = (obj.size, obj.color, obj.shape)
     return [o for o in scene.objects if (o.size, o.color, o.shape) == key]
 
@@ -195,6 +200,7 @@ def to_world_question(q: EvalQuestion, graph: SceneGraph, *, num_frames: int) ->
 
 def _attribute_question(scene: _Scene, obj: _WorldObject, group: list[_WorldObject], kind: str, phrase: str,
                         frames: tuple[int, int] | None) -> Question | None:
+    """A colour/shape/size question, named as spec_facts names it."""
     value = world_value(kind, phrase)
     if value is None:
         return None
@@ -212,6 +218,7 @@ def _attribute_question(scene: _Scene, obj: _WorldObject, group: list[_WorldObje
 
 
 def _background_question(q: EvalQuestion, frames: tuple[int, int] | None) -> Question | None:
+    """A question about the background pseudo-entity."""
     if q.tuple[0] != "attribute" or len(q.tuple) < 4:
         return None
     value = world_value("background", q.tuple[3])
