@@ -59,11 +59,13 @@ class ClauseRules:
             if c in st.labels:  # "the word 'jazz' written in cursive": the word is written
                 return st.labels[c]
             return next((d for d in st.parse.subtree(c) if d in st.mentions), None)
-        if v.dep in ("acl", "relcl", "amod", "appos") and v.head in st.mentions:
+        if v.dep in ("acl", "relcl", "amod", "appos") and v.head in st.mentions \
+                and self.entity(st.mentions[v.head]).kind == "object":
             return v.head
         # "a sphere on a backdrop, going right" with the noun hung under the verb
-        nominal = next((c for c in v.children if c < v.i and toks[c].dep in ("npadvmod", "nmod", "dep")
-                        and c in st.mentions), None)
+        nominal = next((c for c in v.children if c < v.i and c in st.mentions and (
+            toks[c].dep in ("npadvmod", "nmod", "dep") or (toks[c].dep in ("amod", "compound")
+                                                            and toks[c].pos in NOUN_POS))), None)
         if nominal is not None:
             return nominal
         if depth < 4 and v.dep in ("conj", "advcl", "xcomp", "ccomp", "pcomp", "dep", "acl", "relcl") \
@@ -287,6 +289,9 @@ class ClauseRules:
                 preps += [d for d in toks[c].children if toks[d].dep == "prep" or d in st.phrase_end]
         for c in preps:
             pred, targets = self._prep_target(st, toks[c])
+            if targets == [ent.id]:  # the phrase locates the subject against itself: misattached, leave it
+                st.used_preps.discard(c)
+                continue
             if pred in lx.LOCATING:
                 for obj in targets:
                     self.add_relation(ent.id, pred, obj, "spatial", frames)
@@ -534,8 +539,9 @@ class ClauseRules:
             if j in st.consumed:
                 continue
             if j in st.mentions and self.entity(st.mentions[j]).kind == "object":
-                subjects = self._group(st, j)
-                break
+                subjects = [e for e in self._group(st, j) if e not in targets]
+                if subjects:
+                    break
             if toks[j].pos in ("VERB", "AUX", "ADJ"):
                 subjects = [e for e in self._subjects(st, toks[j]) if e not in targets]
                 if subjects:

@@ -319,7 +319,8 @@ class MentionRules:
                     return value
         # "a pair of shoes" (however the parser hung it): the words before the noun phrase
         start = tok.i
-        while start > 0 and toks[start - 1].head == tok.i and toks[start - 1].dep in ("amod", "compound", "det"):
+        while start > 0 and (toks[start - 1].pos in ("ADJ", "DET") or toks[start - 1].dep == "compound"
+                             or toks[start - 1].lower in lx.COLORS | lx.SIZES):
             start -= 1
         if start >= 2 and toks[start - 1].lower == "of" and toks[start - 2].lower in ("pair", "couple", "dozen"):
             return lx.NUMBERS[toks[start - 2].lower]

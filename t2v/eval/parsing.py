@@ -50,11 +50,31 @@ class Parse:
     tokens: list[Tok]
 
     def __post_init__(self) -> None:
+        self._break_cycles()
         for tok in self.tokens:
             tok.children = []
         for tok in self.tokens:
             if tok.head != tok.i:
                 self.tokens[tok.head].children.append(tok.i)
+
+    def _break_cycles(self) -> None:
+        """Keep the heads a forest: a loop (left by a repair or a heuristic parser) is cut at its verb, or
+        else at its last token (a noun phrase's head), which then hangs off the nearest root before it
+        (or becomes a root)."""
+        toks = self.tokens
+        for tok in toks:
+            seen: list[int] = []
+            j = tok.i
+            while toks[j].head != j and j not in seen:
+                seen.append(j)
+                j = toks[j].head
+            if toks[j].head == j:
+                continue
+            loop = seen[seen.index(j):]
+            verbs = [k for k in loop if toks[k].pos in ("VERB", "AUX")]
+            cut = toks[min(verbs) if verbs else max(loop)]
+            root = next((k for k in range(cut.i - 1, -1, -1) if toks[k].head == k), None)
+            cut.head, cut.dep = (root, "dep") if root is not None else (cut.i, "ROOT")
 
     def subtree(self, i: int) -> list[int]:
         """Indices of token ``i`` and all its descendants, in text order."""

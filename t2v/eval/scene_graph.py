@@ -161,7 +161,7 @@ class SceneGraphBuilder(MentionRules, ClauseRules):
                     continue
                 tok = st.toks[i]
                 if i in st.phrase_end or (tok.lower in lx.LOCATING_WORDS and (
-                        tok.dep in ("prep", "prt") or tok.pos == "ADP")):
+                        tok.dep in ("prep", "prt") or tok.pos in ("ADP", "ADV"))):
                     self._loose_relation(st, i)
             for i in st.at_rest:
                 if i in sentence:
