@@ -389,11 +389,12 @@ class MentionRules:
                 self._complement(st, t, ent, None)
             elif post and t.dep in ("oprd", "acomp") and t.lower not in FILLER_ADVERBS:  # "left leg straight"
                 self.add_attribute(ent, lx.attribute_category(t.lower), t.lower)
-            elif t.dep in ("amod", "compound", "nmod", "npadvmod") or (t.dep == "advmod" and t.pos == "ADJ"):
+            elif t.dep in ("amod", "compound", "nmod", "npadvmod") or (t.dep == "advmod" and (
+                    t.pos == "ADJ" or (c < head.i and (t.lower in lx.COLORS or t.lower in lx.SIZES)))):
                 self._adjective(st, t, ent)
                 # "a small yellow dot" parsed with *small* hanging off *yellow*
                 for d in t.children:
-                    if d < t.i and toks[d].dep in ("amod", "compound", "advmod") and toks[d].lower \
+                    if d < t.i and toks[d].dep in ("amod", "compound", "advmod", "npadvmod") and toks[d].lower \
                             not in lx.COLOR_SHADES and (lx.attribute_category(toks[d].lower) != "state"
                                                         or toks[d].dep == "amod" and toks[d].pos == "ADJ"):
                         self._adjective(st, toks[d], ent)

@@ -82,7 +82,7 @@ def repair_verbs(parse: Parse) -> Parse:
             changed = True
     for tok in toks:  # "a circle against a backdrop, contracting": an -ing word with a subject is a verb
         if tok.pos in ("NOUN", "PROPN") and tok.lower.endswith("ing") and verb_lemma(tok, COMMON_VERBS) \
-                and any(c.head == tok.i and c.dep == "nsubj" for c in toks):
+                and (tok.dep in ("acl", "relcl", "advcl") or any(c.head == tok.i and c.dep == "nsubj" for c in toks)):
             tok.pos, tok.tag, tok.lemma = "VERB", "VBG", verb_lemma(tok, COMMON_VERBS) or tok.lemma
             changed = True
     for tok in toks:  # verbs after nouns
