@@ -13,7 +13,7 @@ same rules. Weighed on DSG-1k (``benchmarks/question_generation.py --parser spac
 relation recall 0.89 / 0.60 / 0.52 and F1 0.66 at about 400 prompts/s on one CPU core; the lexicon
 parser 0.85 / 0.49 / 0.45 and F1 0.61 at about 2,000 prompts/s. On shapes-world captions read as
 complete descriptions, spaCy's graphs give exactly the spec's facts for all but about one caption in
-two thousand, the lexicon parser's for four in five. A statistical tagger gets unknown words' parts
+two thousand, the lexicon parser's for about three in four. A statistical tagger gets unknown words' parts
 of speech and long sentences' attachments right where word lists and nearest-neighbour heuristics
 cannot, and the speed is ample, so spaCy is the default and the lexicon parser only the fallback
 when spaCy is not installed.
