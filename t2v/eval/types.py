@@ -102,7 +102,8 @@ class EvalQuestion:
 
 @dataclass
 class EvalAnswer:
-    """An answerer's verdict: ``yes`` with a confidence in [0, 1] (P(yes) when scored from logits)."""
+    """An answerer's verdict: ``yes`` and its confidence in [0, 1], the probability that the verdict is right
+    (so P(yes) is ``confidence`` for a yes and ``1 - confidence`` for a no; 0.5 means no idea)."""
 
     yes: bool
     confidence: float = 1.0

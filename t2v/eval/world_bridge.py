@@ -212,6 +212,10 @@ def _attribute_question(scene: _Scene, obj: _WorldObject, group: list[_WorldObje
         ref = unique_ref(scene, obj)  # type: ignore[arg-type]
     else:
         ref = unique_ref(scene, obj, exclude=kind)  # type: ignore[arg-type]
+        if ref is None:
+            # Two objects alike but for the asked attribute ("is the square blue?" beside a purple square):
+            # ask of every object named by the other attributes, which facts.truth reads as "any of them".
+            ref = ObjectRef(**{a: getattr(obj, a) for a in ("shape", "color", "size") if a != kind})
     if ref is None:
         return None
     return Question(kind, ref, value, frames=frames)

@@ -237,7 +237,7 @@ def unique_ref(spec: WorldSpec, obj: ShapeObject, *, exclude: str | None = None)
 
 
 def spec_facts(spec: WorldSpec) -> list[Question]:
-    """Every true atomic fact of ``spec`` that can be asked unambiguously."""
+    """Every true atomic fact of ``spec``; an attribute that alone tells two objects apart is asked of both."""
     facts: list[Question] = []
     groups: dict[tuple[str, str, str], int] = {}
     for obj in spec.objects:
@@ -262,8 +262,10 @@ def spec_facts(spec: WorldSpec) -> list[Question]:
             continue
         for attr in ("color", "shape", "size"):
             ref = unique_ref(spec, obj, exclude=attr)
-            if ref is not None:
-                facts.append(Question(attr, ref, getattr(obj, attr)))
+            if ref is None:
+                # Alike but for this attribute: ask of all objects named by the others ("any of them").
+                ref = ObjectRef(**{a: getattr(obj, a) for a in ("shape", "color", "size") if a != attr})
+            facts.append(Question(attr, ref, getattr(obj, attr)))
         ref = unique_ref(spec, obj)
         facts.append(Question("motion", ref, obj.motion))
         if obj.motion in ("grow", "shrink"):
