@@ -116,26 +116,19 @@ def build_unet(preset: TinyShapesPreset, cross_attention_dim: int = 384):
     return UNetMotionModel.from_unet2d(unet2d, adapter)
 
 
+def _noise_schedule(preset: TinyShapesPreset) -> dict:
+    """What training and sampling must agree on: the noise schedule and what the UNet predicts."""
+    return {"num_train_timesteps": 1000, "beta_schedule": preset.beta_schedule,
+            "prediction_type": preset.prediction_type, "clip_sample": False}
+
+
 def build_train_scheduler(preset: TinyShapesPreset):
     from diffusers import DDPMScheduler
 
-    return DDPMScheduler(
-        num_train_timesteps=1000,
-        beta_schedule=preset.beta_schedule,
-        prediction_type=preset.prediction_type,
-        clip_sample=False,
-    )
+    return DDPMScheduler(**_noise_schedule(preset))
 
 
 def build_sample_scheduler(preset: TinyShapesPreset):
     from diffusers import DDIMScheduler
 
-    return DDIMScheduler(
-        num_train_timesteps=1000,
-        beta_schedule=preset.beta_schedule,
-        prediction_type=preset.prediction_type,
-        clip_sample=False,
-        timestep_spacing="trailing",
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
+    return DDIMScheduler(**_noise_schedule(preset), timestep_spacing="trailing", set_alpha_to_one=False, steps_offset=1)
