@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-VIDEO_SUFFIXES = (".mp4", ".gif")
 
 
 def positive_int(text: str) -> int:
@@ -20,10 +17,10 @@ def positive_int(text: str) -> int:
 
 def check_output_path(path: str) -> None:
     """Fail before any work when the output cannot be written."""
-    out = Path(path)
-    if out.suffix.lower() not in VIDEO_SUFFIXES:
-        raise ValueError(f"output must end in {' or '.join(VIDEO_SUFFIXES)}, got {path!r}")
-    if out.exists() and out.is_dir():
+    from ..video import check_video_path
+
+    out = check_video_path(path)
+    if out.is_dir():
         raise ValueError(f"output {path!r} is a folder")
 
 

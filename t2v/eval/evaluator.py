@@ -19,13 +19,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..video import VIDEO_EXTENSIONS
 from .results import BatchError, BatchResult, VideoResult
 from .scoring import aggregate, score_video
 from .types import EvalAnswer, EvalQuestion, SceneGraph
 
 logger = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".gif")
 DEFAULT_THUMBNAILS = 4
 THUMBNAIL_MAX_SIDE = 128
 
@@ -116,7 +116,7 @@ class BatchItem:
 
 def find_video(videos_dir: Path, item_id: str) -> Path | None:
     """``<id>.mp4`` or ``<id>.gif`` in ``videos_dir``, whichever exists first."""
-    for suffix in VIDEO_SUFFIXES:
+    for suffix in VIDEO_EXTENSIONS:
         candidate = videos_dir / f"{item_id}{suffix}"
         if candidate.is_file():
             return candidate

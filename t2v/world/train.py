@@ -43,7 +43,7 @@ from .architecture import (
 from .holdout import spec_is_heldout
 from .render import render
 from .sampling import sample_spec
-from .training_state import load_state, save_state
+from .training_state import find_state, load_state, save_state
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def train_vae(cfg: TrainConfig, run: Path, clips: np.ndarray) -> None:
     optimizer = torch.optim.AdamW(vae.parameters(), lr=cfg.vae_lr, weight_decay=0.0)
     ckpt = run / "vae_checkpoint"
     step = 0
-    if (ckpt / "state.json").exists():
+    if find_state(ckpt) is not None:
         step = load_state(ckpt, models={"vae": vae}, optimizer=optimizer)["step"]
         logger.info("resumed VAE at step %d", step)
     gen = torch.Generator().manual_seed(cfg.seed + step)
@@ -266,7 +266,7 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
     scheduler = build_train_scheduler(cfg.model)
     ckpt = run / "unet_checkpoint"
     step = 0
-    if (ckpt / "state.json").exists():
+    if find_state(ckpt) is not None:
         step = load_state(ckpt, models={"unet": unet, "ema": ema}, optimizer=optimizer)["step"]
         logger.info("resumed UNet at step %d", step)
     elif cfg.init_from:
@@ -329,8 +329,8 @@ def export(cfg: TrainConfig, run: Path, target: Path) -> Path:
 
     from ..models import save_tiny_shapes_format
 
-    unet, ema = build_unet(cfg.model), build_unet(cfg.model)
-    meta = load_state(run / "unet_checkpoint", models={"unet": unet, "ema": ema}, optimizer=None)
+    ema = build_unet(cfg.model)  # only the EMA weights are shipped
+    meta = load_state(run / "unet_checkpoint", models={"ema": ema}, optimizer=None)
     card = {
         "name": "tiny-shapes",
         "size": cfg.model.size,

@@ -75,6 +75,16 @@ def save_state(
     return folder
 
 
+def find_state(folder: str | Path) -> Path | None:
+    """The checkpoint to resume from: ``folder``, or the previous one kept as ``<folder>.old`` when a save
+    was interrupted between its two renames; None when there is none."""
+    folder = Path(folder)
+    for candidate in (folder, folder.with_name(folder.name + ".old")):
+        if (candidate / "state.json").is_file():
+            return candidate
+    return None
+
+
 def load_state(
     folder: str | Path,
     *,
@@ -82,9 +92,10 @@ def load_state(
     optimizer: torch.optim.Optimizer | None,
 ) -> dict[str, Any]:
     """Restore what :func:`save_state` wrote; returns the saved ``meta``."""
-    folder = Path(folder)
-    if not (folder / "state.json").is_file():
+    found = find_state(folder)
+    if found is None:
         raise FileNotFoundError(f"no training state in {folder}")
+    folder = found
     data = json.loads((folder / "state.json").read_text())
     for name, model in models.items():
         model.load_state_dict(load_file(str(folder / f"{name}.safetensors")))
