@@ -65,8 +65,9 @@ def _load_tiny_shapes_format(path: Path, dtype: torch.dtype | None):
     from .world.architecture import load_text_encoder, load_tokenizer
 
     card = model_card(path)
-    unet = UNetMotionModel.from_pretrained(path / "unet")
-    vae = AutoencoderKL.from_pretrained(path / "vae")
+    compute_dtype = dtype or torch.float32  # weights may be stored in half precision
+    unet = UNetMotionModel.from_pretrained(path / "unet", torch_dtype=compute_dtype)
+    vae = AutoencoderKL.from_pretrained(path / "vae", torch_dtype=compute_dtype)
     scheduler = DDIMScheduler.from_pretrained(path / "scheduler")
     pipe = AnimateDiffPipeline(
         vae=vae,

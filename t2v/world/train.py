@@ -148,7 +148,7 @@ def caption_dataset(cfg: TrainConfig, folder: Path) -> list[list[str]]:
 
 def to_model_range(frames_uint8: np.ndarray) -> torch.Tensor:
     """uint8 (..., H, W, 3) → float (..., 3, H, W) in [-1, 1], the VAE's input range."""
-    x = torch.from_numpy(frames_uint8).float().div(127.5).sub(1.0)
+    x = torch.from_numpy(np.array(frames_uint8)).float().div(127.5).sub(1.0)  # a copy: clips are mapped read-only
     return x.movedim(-1, -3)
 
 
@@ -188,7 +188,8 @@ def train_vae(cfg: TrainConfig, run: Path, clips: np.ndarray) -> None:
             save_state(ckpt, models={"vae": vae}, optimizer=optimizer, meta={"step": step})
     vae.eval()
     with torch.no_grad():
-        sample = to_model_range(frames[np.random.default_rng(cfg.seed).choice(len(frames), 512, replace=False)])
+        picked = np.random.default_rng(cfg.seed).choice(len(frames), min(512, len(frames)), replace=False)
+        sample = to_model_range(frames[picked])
         latents = vae.encode(sample).latent_dist.mode()
         recon = vae.decode(latents).sample
     vae.register_to_config(scaling_factor=float(1.0 / latents.std()))
@@ -251,6 +252,15 @@ def min_snr_weights(scheduler, timesteps: torch.Tensor, gamma: float) -> torch.T
     return clipped / snr
 
 
+def _initial_unet(cfg: TrainConfig):
+    """The preset's fresh UNet, or the warm-start model itself (its architecture and weights, in float32)."""
+    if cfg.init_from:
+        from diffusers import UNetMotionModel
+
+        return UNetMotionModel.from_pretrained(Path(cfg.init_from) / "unet", torch_dtype=torch.float32)
+    return build_unet(cfg.model)
+
+
 def train_unet(cfg: TrainConfig, run: Path) -> None:
     from accelerate import Accelerator
 
@@ -260,7 +270,7 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
     empty_index = len(text) - 1
     per_clip = cfg.captions_per_clip
     torch.manual_seed(cfg.seed)
-    unet = build_unet(cfg.model)
+    unet = _initial_unet(cfg)
     ema = copy.deepcopy(unet).requires_grad_(False)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=cfg.unet_lr, weight_decay=1e-2)
     scheduler = build_train_scheduler(cfg.model)
@@ -270,11 +280,6 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
         step = load_state(ckpt, models={"unet": unet, "ema": ema}, optimizer=optimizer)["step"]
         logger.info("resumed UNet at step %d", step)
     elif cfg.init_from:
-        from diffusers import UNetMotionModel
-
-        warm = UNetMotionModel.from_pretrained(Path(cfg.init_from) / "unet")
-        unet.load_state_dict(warm.state_dict())
-        ema.load_state_dict(warm.state_dict())
         logger.info("warm-started the UNet from %s", cfg.init_from)
     unet, optimizer = accelerator.prepare(unet, optimizer)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + step * 7 + accelerator.process_index)
@@ -329,8 +334,9 @@ def export(cfg: TrainConfig, run: Path, target: Path) -> Path:
 
     from ..models import save_tiny_shapes_format
 
-    ema = build_unet(cfg.model)  # only the EMA weights are shipped
+    ema = _initial_unet(cfg)  # only the EMA weights are shipped
     meta = load_state(run / "unet_checkpoint", models={"ema": ema}, optimizer=None)
+    ema.to(torch.float16)  # half the download; loading computes in float32
     card = {
         "name": "tiny-shapes",
         "size": cfg.model.size,
