@@ -37,6 +37,7 @@ from t2v.world.captions import canonical_caption, captions
 from t2v.world.facts import ObjectRef, Question, spec_facts
 from t2v.world.holdout import spec_is_heldout
 from t2v.world.oracle import ShapesOracle
+from t2v.world.reading import SceneReading
 from t2v.world.render import render
 from t2v.world.sampling import sample_spec
 
@@ -59,9 +60,10 @@ def isolated_facts(spec) -> list[Question]:
     return [replace(q, subject=ObjectRef()) if q.kind in ("color", "shape", "size", "motion") else q for q in facts]
 
 
-def score(oracle: ShapesOracle, frames: np.ndarray, facts) -> dict[str, list[bool]]:
+def score(oracle: ShapesOracle, clip: np.ndarray | SceneReading, facts) -> dict[str, list[bool]]:
+    """Hits per fact kind; ``clip`` is frames or the oracle's reading of them (read once, asked twice)."""
     by_kind: dict[str, list[bool]] = defaultdict(list)
-    for fact, answer in zip(facts, oracle.answer_many(frames, facts), strict=True):
+    for fact, answer in zip(facts, oracle.answer_many(clip, facts), strict=True):
         by_kind[fact.kind].append(bool(answer.yes))
     return by_kind
 

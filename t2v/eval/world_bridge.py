@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from t2v.world.captions import LEXICON
-from t2v.world.facts import ObjectRef, Question, unique_ref
+from t2v.world.facts import ObjectRef, Question, attribute_ref, unique_ref
 
 from .types import Entity, EvalQuestion, SceneGraph
 
@@ -40,7 +40,7 @@ class _WorldObject:
 
 @dataclass
 class _Scene:
-    """The objects a scene graph describes, in the shape facts.unique_ref expects."""
+    """The objects a scene graph describes, in the shape facts.unique_ref and facts.attribute_ref expect."""
     objects: list[_WorldObject]
 
 
@@ -211,11 +211,7 @@ def _attribute_question(scene: _Scene, obj: _WorldObject, group: list[_WorldObje
     elif frames is not None:  # "small at the start": named in full, as a motion is
         ref = unique_ref(scene, obj)  # type: ignore[arg-type]
     else:
-        ref = unique_ref(scene, obj, exclude=kind)  # type: ignore[arg-type]
-        if ref is None:
-            # Two objects alike but for the asked attribute ("is the square blue?" beside a purple square):
-            # ask of every object named by the other attributes, which facts.truth reads as "any of them".
-            ref = ObjectRef(**{a: getattr(obj, a) for a in ("shape", "color", "size") if a != kind})
+        ref = attribute_ref(scene, obj, kind)  # type: ignore[arg-type]
     if ref is None:
         return None
     return Question(kind, ref, value, frames=frames)

@@ -236,6 +236,15 @@ def unique_ref(spec: WorldSpec, obj: ShapeObject, *, exclude: str | None = None)
     return None
 
 
+def attribute_ref(spec: WorldSpec, obj: ShapeObject, attr: str) -> ObjectRef:
+    """How a question about ``attr`` names ``obj``: its shortest unique reference without ``attr``; when
+    only ``attr`` tells it from another object, every object with its other attributes ("any of them")."""
+    ref = unique_ref(spec, obj, exclude=attr)
+    if ref is None:
+        ref = ObjectRef(**{a: getattr(obj, a) for a in ("shape", "color", "size") if a != attr})
+    return ref
+
+
 def spec_facts(spec: WorldSpec) -> list[Question]:
     """Every true atomic fact of ``spec``; an attribute that alone tells two objects apart is asked of both."""
     facts: list[Question] = []
@@ -261,11 +270,7 @@ def spec_facts(spec: WorldSpec) -> list[Question]:
             facts.append(Question("motion", full, obj.motion))
             continue
         for attr in ("color", "shape", "size"):
-            ref = unique_ref(spec, obj, exclude=attr)
-            if ref is None:
-                # Alike but for this attribute: ask of all objects named by the others ("any of them").
-                ref = ObjectRef(**{a: getattr(obj, a) for a in ("shape", "color", "size") if a != attr})
-            facts.append(Question(attr, ref, getattr(obj, attr)))
+            facts.append(Question(attr, attribute_ref(spec, obj, attr), getattr(obj, attr)))
         ref = unique_ref(spec, obj)
         facts.append(Question("motion", ref, obj.motion))
         if obj.motion in ("grow", "shrink"):
