@@ -140,6 +140,23 @@ def test_captions_fit_the_text_encoder():
     assert too_long <= plain // 100  # rare without a filter; none with one
 
 
+@pytest.mark.parametrize("attribute", ["color", "shape", "size"])
+def test_omitted_attributes_go_unsaid_and_the_rest_is_kept(attribute):
+    words = lexicon("train")
+    for spec in _random_specs(40, seed=8):
+        for text in captions(spec, random.Random(3), n=3, omit=[attribute]):
+            said = {words[w][0] for w in _words(text) if w in words}
+            assert attribute not in said, text
+            assert {"color", "shape", "size"} - {attribute} <= said, text
+            if attribute == "shape":
+                assert set(_words(text)) & {"shape", "shapes", "object", "objects"}, text
+
+
+def test_no_omission_leaves_captions_as_they_were():
+    spec = _random_specs(1, seed=5)[0]
+    assert captions(spec, random.Random(4), n=4, omit=()) == captions(spec, random.Random(4), n=4)
+
+
 def test_captions_reject_bad_arguments():
     spec = _random_specs(1, seed=0)[0]
     with pytest.raises(ValueError, match="vocabulary"):
@@ -148,6 +165,10 @@ def test_captions_reject_bad_arguments():
         captions(spec, random.Random(0), n=0)
     with pytest.raises(ValueError, match="rng"):
         captions(spec, 3)
+    with pytest.raises(ValueError, match="omit"):
+        captions(spec, random.Random(0), omit=["motion"])
+    with pytest.raises(ValueError, match="omit"):
+        captions(spec, random.Random(0), omit="color")
     with pytest.raises(ValueError, match="spec"):
         canonical_caption("a red ball")
 

@@ -4,6 +4,7 @@ warm start from an exported model, and an export that loads and generates."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -13,7 +14,8 @@ from safetensors.torch import load_file
 
 from t2v.generation import generate
 from t2v.models import load_pipeline
-from t2v.world.train import TrainConfig, run
+from t2v.world.captions import lexicon
+from t2v.world.train import TrainConfig, caption_dataset, run
 from t2v.world.training_state import find_state
 
 
@@ -72,8 +74,35 @@ def test_warm_start_takes_the_exported_model_and_its_vae(trained, tmp_path, capl
     assert all(torch.equal(reused[k], trained_vae[k]) for k in reused)
 
 
+def test_vae_from_reuses_the_exported_vae_under_a_fresh_unet(trained, tmp_path, caplog):
+    _, root = trained
+    caplog.set_level("INFO")
+    fresh = replace(small_config(tmp_path / "fresh"), vae_from=str(root / "export"), unet_steps=1)
+    run(fresh, stages=("data", "encode", "unet"))
+    assert "warm-started the UNet" not in caplog.text
+    assert not (tmp_path / "fresh" / "vae_checkpoint").exists()  # no VAE was trained
+    reused = load_file(str(tmp_path / "fresh" / "vae" / "diffusion_pytorch_model.safetensors"))
+    trained_vae = load_file(str(root / "run" / "vae" / "diffusion_pytorch_model.safetensors"))
+    assert all(torch.equal(reused[k], trained_vae[k]) for k in trained_vae)
+
+
+def test_attribute_dropout_leaves_an_attribute_unsaid_and_off_changes_nothing(trained):
+    cfg, root = trained
+    words = lexicon("train")
+    plain = caption_dataset(cfg, root / "run" / "data")
+    assert caption_dataset(replace(cfg, attribute_dropout=0.0), root / "run" / "data") == plain
+    dropped = caption_dataset(replace(cfg, attribute_dropout=1.0), root / "run" / "data")
+    assert len(dropped) == len(plain) and all(len(c) == cfg.captions_per_clip for c in dropped)
+    for per_clip in dropped:
+        for text in per_clip:
+            said = {words[w][0] for w in re.findall(r"[a-z]+", text) if w in words}
+            assert not {"color", "shape", "size"} <= said, text
+
+
 def test_bad_config_names_the_argument(tmp_path):
     with pytest.raises(ValueError, match="preset"):
         replace(small_config(tmp_path), preset="huge")
     with pytest.raises(ValueError, match="caption_dropout"):
         replace(small_config(tmp_path), caption_dropout=1.5)
+    with pytest.raises(ValueError, match="attribute_dropout"):
+        replace(small_config(tmp_path), attribute_dropout=-0.1)

@@ -11,7 +11,7 @@ that :func:`parse_caption` reads back to the same scene.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from .lexicon import (
     BACKGROUND_WORDS,
@@ -34,7 +34,7 @@ from .lexicon import (
 from .parser import lexicon_phrases, parse_caption
 from .spec import TRANSLATIONS, ShapeObject, WorldSpec
 
-__all__ = ["LEXICON", "canonical_caption", "captions", "lexicon", "parse_caption"]
+__all__ = ["LEXICON", "OMITTABLE", "canonical_caption", "captions", "lexicon", "parse_caption"]
 
 MAX_CAPTIONS = 1000
 _ATTEMPTS_PER_CAPTION = 40
@@ -47,6 +47,8 @@ _CANONICAL_RELATION = {"left of": "to the left of", "right of": "to the right of
 _STAY_VERBS = (("staying", "sitting", "standing", "remaining"), ("stays", "sits", "stands", "remains", "is"),
                ("stay", "sit", "stand", "remain", "are"))
 _FORMS = {"part": 0, "sing": 1, "plur": 2}
+OMITTABLE = ("color", "shape", "size")  # attributes a training caption may leave unsaid
+_GENERIC_NOUNS = (("shape", "object"), ("shapes", "objects"))  # the noun when the shape is unsaid
 _Choices = tuple[Sequence[str], Sequence[str]]  # (train options, held-out options)
 
 
@@ -108,9 +110,10 @@ def canonical_caption(spec: WorldSpec) -> str:
 class _Chooser:
     """Picks words for one caption: train words only, or a mix of train and held-out words."""
 
-    def __init__(self, rng: random.Random, vocabulary: str) -> None:
+    def __init__(self, rng: random.Random, vocabulary: str, omit: frozenset[str] = frozenset()) -> None:
         self.rng = rng
         self.heldout = vocabulary == HELDOUT
+        self.omit = omit  # object attributes left unsaid
 
     def pick(self, choices: _Choices) -> str:
         train, heldout = choices
@@ -166,10 +169,16 @@ def _split_pairs(pairs: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str]
 
 
 def _noun(ch: _Chooser, obj: ShapeObject, *, plural: bool = False) -> str:
-    size = ch.pick(SIZE_WORDS[obj.size])
-    color = ch.pick(COLOR_WORDS[obj.color])
-    shape = ch.pick(_split_pairs(SHAPE_WORDS[obj.shape], 1 if plural else 0))
-    return f"{size} {color} {shape}"
+    words = []
+    if "size" not in ch.omit:
+        words.append(ch.pick(SIZE_WORDS[obj.size]))
+    if "color" not in ch.omit:
+        words.append(ch.pick(COLOR_WORDS[obj.color]))
+    if "shape" in ch.omit:
+        words.append(ch.one_of(_GENERIC_NOUNS[1 if plural else 0]))
+    else:
+        words.append(ch.pick(_split_pairs(SHAPE_WORDS[obj.shape], 1 if plural else 0)))
+    return " ".join(words)
 
 
 def _determined(ch: _Chooser, noun: str, *, short: bool = False, another: bool = False) -> str:
@@ -306,13 +315,17 @@ def captions(
     n: int = 8,
     vocabulary: str = TRAIN,
     keep: Callable[[str], bool] | None = None,
+    omit: Collection[str] = (),
 ) -> list[str]:
     """Up to ``n`` different paraphrases of ``spec`` (fewer only if the scene has fewer phrasings).
 
     ``vocabulary="train"`` uses train words only; ``"heldout"`` makes every caption use at least one
     held-out word. Word choices come from ``rng``, so a seeded ``random.Random`` repeats them.
     ``keep`` filters candidates, e.g. ``lambda t: len(tokenizer(t).input_ids) <= 32`` so that no
-    caption is cut by the text encoder's maximum length.
+    caption is cut by the text encoder's maximum length. ``omit`` leaves some of ``OMITTABLE``
+    unsaid for every object ("a big shape moving left"): training on such captions makes each word
+    count on its own, not through the words it usually comes with. A caption with omissions fits
+    many scenes, so :func:`parse_caption` does not read it back to this one.
     """
     if not isinstance(spec, WorldSpec):
         raise ValueError(f"spec must be a WorldSpec, got {type(spec).__name__}")
@@ -322,10 +335,13 @@ def captions(
         raise ValueError(f"n must be an integer in [1, {MAX_CAPTIONS}], got {n!r}")
     if vocabulary not in SPLITS:
         raise ValueError(f"vocabulary must be one of {list(SPLITS)}, got {vocabulary!r}")
+    if isinstance(omit, str) or not set(omit) <= set(OMITTABLE):
+        raise ValueError(f"omit must be a collection of {list(OMITTABLE)}, got {omit!r}")
+    left_out = frozenset(omit)
     found: list[str] = []
     seen: set[str] = set()
     for _ in range(n * _ATTEMPTS_PER_CAPTION):
-        ch = _Chooser(rng, vocabulary)
+        ch = _Chooser(rng, vocabulary, left_out)
         text = _paraphrase(ch, spec)
         if vocabulary == HELDOUT and not _uses_heldout(text):
             continue

@@ -71,12 +71,18 @@ class TrainConfig:
     ema_decay: float = field(default=0.999, metadata={"help": "EMA decay of the UNet weights used to sample"})
     snr_gamma: float = field(default=5.0, metadata={"help": "min-SNR loss weighting gamma (0 disables)"})
     caption_dropout: float = field(default=0.1, metadata={"help": "fraction of empty captions (for CFG)"})
+    attribute_dropout: float = field(default=0.0, metadata={
+        "help": "chance that a training caption leaves one attribute (colour, shape or size) unsaid, so each "
+                "word is learnt on its own rather than with the words it usually comes with"})
     checkpoint_every: int = field(default=250, metadata={"help": "steps between resumable checkpoints"})
     log_every: int = field(default=50, metadata={"help": "steps between loss logs"})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)"})
     init_from: str = field(default="", metadata={
         "help": "exported model folder to continue from (its VAE is reused, its UNet warm-starts training); "
                 "lets a later machine go on from the shipped weights when the run folder is gone"})
+    vae_from: str = field(default="", metadata={
+        "help": "exported model folder whose VAE is reused instead of training one (the UNet starts fresh "
+                "unless --init-from is given); a new UNet then shares the shipped latent space"})
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -86,6 +92,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.caption_dropout < 1.0:
             raise ValueError(f"caption_dropout must be in [0, 1), got {self.caption_dropout}")
+        if not 0.0 <= self.attribute_dropout <= 1.0:
+            raise ValueError(f"attribute_dropout must be in [0, 1], got {self.attribute_dropout}")
 
     @property
     def model(self) -> TinyShapesPreset:
@@ -128,7 +136,7 @@ def make_dataset(cfg: TrainConfig, folder: Path) -> None:
 
 def caption_dataset(cfg: TrainConfig, folder: Path) -> list[list[str]]:
     """Several training-vocabulary phrasings of every clip's scene (never the held-out synonyms)."""
-    from .captions import captions
+    from .captions import OMITTABLE, captions
     from .spec import WorldSpec
 
     rng = random.Random(cfg.seed + 1)
@@ -142,7 +150,12 @@ def caption_dataset(cfg: TrainConfig, folder: Path) -> list[list[str]]:
     for spec in specs:
         phrasings = captions(spec, rng, n=cfg.captions_per_clip, vocabulary="train", keep=fits)
         # Exactly captions_per_clip each (repeating if a scene has fewer phrasings): training indexes by it.
-        per_clip.append([phrasings[i % len(phrasings)] for i in range(cfg.captions_per_clip)])
+        chosen = [phrasings[i % len(phrasings)] for i in range(cfg.captions_per_clip)]
+        for i in range(len(chosen) if cfg.attribute_dropout > 0 else 0):  # no draws when off: same data
+            if rng.random() < cfg.attribute_dropout:
+                shorter = captions(spec, rng, n=1, vocabulary="train", keep=fits, omit=[rng.choice(OMITTABLE)])
+                chosen[i] = shorter[0] if shorter else chosen[i]
+        per_clip.append(chosen)
     return per_clip
 
 
@@ -363,10 +376,11 @@ def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | No
         make_dataset(cfg, data_dir)
     needs_data = any(s in stages for s in ("vae", "encode"))
     clips = np.load(data_dir / "clips.npy", mmap_mode="r") if needs_data else None
-    if cfg.init_from and not (run_dir / "vae" / "config.json").exists():
+    vae_source = cfg.vae_from or cfg.init_from
+    if vae_source and not (run_dir / "vae" / "config.json").exists():
         from diffusers import AutoencoderKL
 
-        AutoencoderKL.from_pretrained(Path(cfg.init_from) / "vae").save_pretrained(run_dir / "vae")
+        AutoencoderKL.from_pretrained(Path(vae_source) / "vae").save_pretrained(run_dir / "vae")
     if "vae" in stages and not (run_dir / "vae" / "config.json").exists():
         train_vae(cfg, run_dir, np.asarray(clips))
     if "encode" in stages and not (data_dir / "encoded.safetensors").exists():
