@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=200, help="number of prompts (>= 200 for the reported figure)")
     parser.add_argument("--steps", type=int, default=25, help="denoising steps")
     parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the model's)")
+    parser.add_argument("--negative-prompt", default=None, help="negative prompt for guidance (default: none)")
     parser.add_argument("--model", default="tiny-shapes", help="model name or folder")
     parser.add_argument("--two-objects", type=float, default=0.0, help="fraction of two-object prompts")
     parser.add_argument("--seed", type=int, default=1234, help="seed of the prompt set")
@@ -106,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.time()
         isolated_results, strict_results = [], []
         for i, (spec, prompt) in enumerate(zip(specs, prompts, strict=True)):
-            frames, _ = generate(pipe, prompt, seed=i, num_inference_steps=args.steps, guidance_scale=args.guidance)
+            frames, _ = generate(pipe, prompt, seed=i, num_inference_steps=args.steps, guidance_scale=args.guidance,
+                                 negative_prompt=args.negative_prompt)
             reading = oracle.analyse(frames)
             isolated_results.append(score(oracle, reading, isolated_facts(spec)))
             strict_results.append(score(oracle, reading, spec_facts(spec)))
