@@ -32,9 +32,9 @@ from .lexicon import (
     lexicon,
 )
 from .parser import lexicon_phrases, parse_caption
-from .spec import TRANSLATIONS, ShapeObject, WorldSpec
+from .spec import NOUN_ATTRIBUTES, TRANSLATIONS, ShapeObject, WorldSpec
 
-__all__ = ["LEXICON", "OMITTABLE", "canonical_caption", "captions", "lexicon", "parse_caption"]
+__all__ = ["LEXICON", "canonical_caption", "captions", "lexicon", "parse_caption"]
 
 MAX_CAPTIONS = 1000
 _ATTEMPTS_PER_CAPTION = 40
@@ -47,7 +47,6 @@ _CANONICAL_RELATION = {"left of": "to the left of", "right of": "to the right of
 _STAY_VERBS = (("staying", "sitting", "standing", "remaining"), ("stays", "sits", "stands", "remains", "is"),
                ("stay", "sit", "stand", "remain", "are"))
 _FORMS = {"part": 0, "sing": 1, "plur": 2}
-OMITTABLE = ("color", "shape", "size")  # attributes a training caption may leave unsaid
 _GENERIC_NOUNS = (("shape", "object"), ("shapes", "objects"))  # the noun when the shape is unsaid
 _Choices = tuple[Sequence[str], Sequence[str]]  # (train options, held-out options)
 
@@ -322,7 +321,7 @@ def captions(
     ``vocabulary="train"`` uses train words only; ``"heldout"`` makes every caption use at least one
     held-out word. Word choices come from ``rng``, so a seeded ``random.Random`` repeats them.
     ``keep`` filters candidates, e.g. ``lambda t: len(tokenizer(t).input_ids) <= 32`` so that no
-    caption is cut by the text encoder's maximum length. ``omit`` leaves some of ``OMITTABLE``
+    caption is cut by the text encoder's maximum length. ``omit`` leaves some of ``NOUN_ATTRIBUTES``
     unsaid for every object ("a big shape moving left"): training on such captions makes each word
     count on its own, not through the words it usually comes with. A caption with omissions fits
     many scenes, so :func:`parse_caption` does not read it back to this one.
@@ -335,8 +334,8 @@ def captions(
         raise ValueError(f"n must be an integer in [1, {MAX_CAPTIONS}], got {n!r}")
     if vocabulary not in SPLITS:
         raise ValueError(f"vocabulary must be one of {list(SPLITS)}, got {vocabulary!r}")
-    if isinstance(omit, str) or not set(omit) <= set(OMITTABLE):
-        raise ValueError(f"omit must be a collection of {list(OMITTABLE)}, got {omit!r}")
+    if isinstance(omit, str) or not set(omit) <= set(NOUN_ATTRIBUTES):
+        raise ValueError(f"omit must be a collection of {list(NOUN_ATTRIBUTES)}, got {omit!r}")
     left_out = frozenset(omit)
     found: list[str] = []
     seen: set[str] = set()

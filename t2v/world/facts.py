@@ -16,6 +16,7 @@ from .spec import (
     CAMERAS,
     COLORS,
     MOTIONS,
+    NOUN_ATTRIBUTES,
     RADIUS,
     RELATIONS,
     SHAPES,
@@ -241,7 +242,7 @@ def attribute_ref(spec: WorldSpec, obj: ShapeObject, attr: str) -> ObjectRef:
     only ``attr`` tells it from another object, every object with its other attributes ("any of them")."""
     ref = unique_ref(spec, obj, exclude=attr)
     if ref is None:
-        ref = ObjectRef(**{a: getattr(obj, a) for a in ("shape", "color", "size") if a != attr})
+        ref = ObjectRef(**{a: getattr(obj, a) for a in NOUN_ATTRIBUTES if a != attr})
     return ref
 
 
@@ -269,7 +270,7 @@ def spec_facts(spec: WorldSpec) -> list[Question]:
             facts.append(Question("size", ObjectRef(color=obj.color, shape=obj.shape), obj.size))
             facts.append(Question("motion", full, obj.motion))
             continue
-        for attr in ("color", "shape", "size"):
+        for attr in NOUN_ATTRIBUTES:
             facts.append(Question(attr, attribute_ref(spec, obj, attr), getattr(obj, attr)))
         ref = unique_ref(spec, obj)
         facts.append(Question("motion", ref, obj.motion))

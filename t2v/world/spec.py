@@ -23,6 +23,7 @@ COLORS: dict[str, tuple[int, int, int]] = {
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
 SIZES: tuple[str, ...] = ("small", "big")
 MOTIONS: tuple[str, ...] = ("left", "right", "up", "down", "still", "bounce", "grow", "shrink")
+NOUN_ATTRIBUTES: tuple[str, ...] = ("color", "shape", "size")  # what "a big red ball" names an object by
 TRANSLATIONS: dict[str, tuple[float, float]] = {
     "left": (-1.0, 0.0),
     "right": (1.0, 0.0),

@@ -136,8 +136,8 @@ def make_dataset(cfg: TrainConfig, folder: Path) -> None:
 
 def caption_dataset(cfg: TrainConfig, folder: Path) -> list[list[str]]:
     """Several training-vocabulary phrasings of every clip's scene (never the held-out synonyms)."""
-    from .captions import OMITTABLE, captions
-    from .spec import WorldSpec
+    from .captions import captions
+    from .spec import NOUN_ATTRIBUTES, WorldSpec
 
     rng = random.Random(cfg.seed + 1)
     tokenizer = load_tokenizer(TEXT_MAX_LENGTH)
@@ -151,10 +151,12 @@ def caption_dataset(cfg: TrainConfig, folder: Path) -> list[list[str]]:
         phrasings = captions(spec, rng, n=cfg.captions_per_clip, vocabulary="train", keep=fits)
         # Exactly captions_per_clip each (repeating if a scene has fewer phrasings): training indexes by it.
         chosen = [phrasings[i % len(phrasings)] for i in range(cfg.captions_per_clip)]
-        for i in range(len(chosen) if cfg.attribute_dropout > 0 else 0):  # no draws when off: same data
-            if rng.random() < cfg.attribute_dropout:
-                shorter = captions(spec, rng, n=1, vocabulary="train", keep=fits, omit=[rng.choice(OMITTABLE)])
-                chosen[i] = shorter[0] if shorter else chosen[i]
+        if cfg.attribute_dropout > 0:  # off, it draws nothing more from rng: the data of earlier runs
+            for i in range(len(chosen)):
+                if rng.random() < cfg.attribute_dropout:
+                    omit = [rng.choice(NOUN_ATTRIBUTES)]
+                    shorter = captions(spec, rng, n=1, vocabulary="train", keep=fits, omit=omit)
+                    chosen[i] = shorter[0] if shorter else chosen[i]
         per_clip.append(chosen)
     return per_clip
 
