@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -15,10 +16,12 @@ from safetensors.torch import load_file
 
 from t2v.generation import generate
 from t2v.models import load_pipeline
-from t2v.world.architecture import TEXT_MAX_LENGTH, load_tokenizer
+from t2v.world.architecture import TEXT_MAX_LENGTH, build_unet, load_tokenizer
 from t2v.world.captions import captions, lexicon
-from t2v.world.spec import WorldSpec
-from t2v.world.train import TrainConfig, caption_dataset, run
+from t2v.world.direction_warmup import DIRECTIONAL_MOTIONS, centred_direction_specs
+from t2v.world.holdout import spec_is_heldout
+from t2v.world.spec import TRANSLATIONS, TRAVEL, WorldSpec
+from t2v.world.train import TrainConfig, _initial_unet, caption_dataset, run
 from t2v.world.training_state import find_state
 
 
@@ -119,3 +122,47 @@ def test_bad_config_names_the_argument(tmp_path):
         replace(small_config(tmp_path), caption_dropout=1.5)
     with pytest.raises(ValueError, match="attribute_dropout"):
         replace(small_config(tmp_path), attribute_dropout=-0.1)
+    with pytest.raises(ValueError, match="direction_steps"):
+        replace(small_config(tmp_path), direction_steps=-1)
+    with pytest.raises(ValueError, match="direction_min_timestep"):
+        replace(small_config(tmp_path), direction_min_timestep=1000)
+    with pytest.raises(ValueError, match="direction_share"):
+        replace(small_config(tmp_path), direction_share=1.5)
+    with pytest.raises(ValueError, match="direction_clips"):
+        replace(small_config(tmp_path), direction_clips=0)
+
+
+def test_centred_direction_specs_centre_each_path_and_keep_the_holdout():
+    specs = centred_direction_specs(60, seed=0, frames=8, size=32)
+    assert {s.objects[0].motion for s in specs} == set(DIRECTIONAL_MOTIONS)
+    for spec in specs:
+        assert len(spec.objects) == 1 and spec.camera == "static" and not spec_is_heldout(spec)
+        start = spec.objects[0]
+        dx, dy = TRANSLATIONS.get(start.motion, (0.0, 0.0))
+        # the path's midpoint is the frame's centre
+        assert start.x + dx * TRAVEL / 2 == pytest.approx(0.5) and start.y + dy * TRAVEL / 2 == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="n must"):
+        centred_direction_specs(0, seed=0, frames=8, size=32)
+
+
+def test_direction_warm_up_trains_first_and_the_unet_stage_goes_on_from_it(trained, tmp_path, caplog):
+    cfg, root = trained
+    caplog.set_level("INFO")
+    warm = replace(small_config(tmp_path / "dir"), vae_from=str(root / "export"), direction_steps=2,
+                   direction_clips=3, unet_steps=1)
+    run(warm, stages=("data", "encode", "direction"))
+    warmed = load_file(str(tmp_path / "dir" / "direction_unet" / "diffusion_pytorch_model.safetensors"))
+    fresh = build_unet(warm.model).state_dict()
+    assert any(not torch.equal(warmed[k], fresh[k]) for k in warmed)  # it trained
+    assert "direction warm-up step 2/2" in caplog.text
+    # Interrupted after its checkpoint but before saving: it resumes instead of starting again.
+    shutil.rmtree(tmp_path / "dir" / "direction_unet")
+    run(replace(warm, direction_steps=3), stages=("direction",))
+    assert "resumed the direction warm-up at step 2" in caplog.text
+    # The UNet stage starts from the warmed weights (its first EMA copy is them).
+    warmed = load_file(str(tmp_path / "dir" / "direction_unet" / "diffusion_pytorch_model.safetensors"))
+    start = _initial_unet(warm, tmp_path / "dir").state_dict()
+    assert all(torch.equal(start[k], warmed[k].float()) for k in warmed)
+    # Half of each UNet-stage batch may come from the warm-up's clips, so the stage keeps what it taught.
+    run(replace(warm, direction_share=0.5), stages=("unet",))
+    assert checkpoint_step(tmp_path / "dir") == 1

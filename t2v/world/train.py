@@ -8,8 +8,10 @@ Stages, each skipped when its output exists, each resumable from its last checkp
 1. ``data``: render clips of random scenes (held-out attribute combinations excluded) and caption them;
 2. ``vae``: train the small VAE on single frames, then fix its latent scaling factor;
 3. ``encode``: encode every clip to latents and every caption to MiniLM hidden states, once;
-4. ``unet``: train the video UNet (v-prediction, min-SNR weighting, EMA) on the cached latents;
-5. ``export``: write a diffusers folder (EMA UNet, VAE, scheduler) that :func:`t2v.models.load_pipeline` loads.
+4. ``direction`` (when ``--direction-steps`` > 0): a short warm-up on centred clips at high noise that
+   makes direction words steer (:mod:`t2v.world.direction_warmup`); the ``unet`` stage goes on from it;
+5. ``unet``: train the video UNet (v-prediction, min-SNR weighting, EMA) on the cached latents;
+6. ``export``: write a diffusers folder (EMA UNet, VAE, scheduler) that :func:`t2v.models.load_pipeline` loads.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .architecture import (
     load_text_encoder,
     load_tokenizer,
 )
+from .direction_warmup import WARMUP_UNET, DirectionBatches, warm_up_directions
 from .holdout import spec_is_heldout
 from .render import render
 from .sampling import sample_spec
@@ -47,7 +50,7 @@ from .training_state import find_state, load_state, save_state
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("data", "vae", "encode", "unet", "export")
+STAGES = ("data", "vae", "encode", "direction", "unet", "export")
 
 
 @dataclass
@@ -74,6 +77,15 @@ class TrainConfig:
     attribute_dropout: float = field(default=0.0, metadata={
         "help": "chance that a training caption leaves one attribute (colour, shape or size) unsaid, so each "
                 "word is learnt on its own rather than with the words it usually comes with"})
+    direction_steps: int = field(default=0, metadata={
+        "help": "steps of the direction warm-up before the UNet stage (0: none); see t2v.world.direction_warmup"})
+    direction_clips: int = field(default=3000, metadata={"help": "centred clips rendered for the direction warm-up"})
+    direction_lr: float = field(default=1e-3, metadata={"help": "constant learning rate of the direction warm-up"})
+    direction_min_timestep: int = field(default=900, metadata={
+        "help": "the direction warm-up trains timesteps from this one to the noisiest only"})
+    direction_share: float = field(default=0.0, metadata={
+        "help": "share of each UNet-stage batch drawn from the warm-up's centred clips at its noisiest timesteps, "
+                "so the UNet stage keeps what the warm-up taught"})
     checkpoint_every: int = field(default=250, metadata={"help": "steps between resumable checkpoints"})
     log_every: int = field(default=50, metadata={"help": "steps between loss logs"})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)"})
@@ -87,17 +99,32 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
-        for name in ("clips", "captions_per_clip", "vae_batch", "unet_batch", "checkpoint_every", "log_every"):
+        for name in ("clips", "captions_per_clip", "vae_batch", "unet_batch", "direction_clips", "checkpoint_every",
+                     "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.caption_dropout < 1.0:
             raise ValueError(f"caption_dropout must be in [0, 1), got {self.caption_dropout}")
         if not 0.0 <= self.attribute_dropout <= 1.0:
             raise ValueError(f"attribute_dropout must be in [0, 1], got {self.attribute_dropout}")
+        if not 0.0 <= self.direction_share <= 1.0:
+            raise ValueError(f"direction_share must be in [0, 1], got {self.direction_share}")
+        if self.direction_steps < 0:
+            raise ValueError(f"direction_steps must be >= 0, got {self.direction_steps}")
+        if not 0 <= self.direction_min_timestep < 1000:
+            raise ValueError(f"direction_min_timestep must be in [0, 1000), got {self.direction_min_timestep}")
 
     @property
     def model(self) -> TinyShapesPreset:
         return PRESETS[self.preset]
+
+
+def apply_gradients(loss: torch.Tensor, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """One optimiser step on ``loss``, gradients clipped to norm 1 (single-process stages)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
 
 
 def lr_at(step: int, peak: float, warmup: int, total: int) -> float:
@@ -189,10 +216,7 @@ def train_vae(cfg: TrainConfig, run: Path, clips: np.ndarray) -> None:
         posterior = vae.encode(x).latent_dist
         recon = vae.decode(posterior.sample(generator=gen)).sample
         loss = F.mse_loss(recon, x) + 0.5 * F.l1_loss(recon, x) + cfg.vae_kl * posterior.kl().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-        optimizer.step()
+        apply_gradients(loss, vae, optimizer)
         step += 1
         running += loss.item()
         if step % cfg.log_every == 0:
@@ -267,11 +291,27 @@ def min_snr_weights(scheduler, timesteps: torch.Tensor, gamma: float) -> torch.T
     return clipped / snr
 
 
-def _initial_unet(cfg: TrainConfig):
-    """The preset's fresh UNet, or the warm-start model itself (its architecture and weights, in float32)."""
-    if cfg.init_from:
-        from diffusers import UNetMotionModel
+def diffusion_loss(unet, scheduler, x0: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor,
+                   cond: torch.Tensor, snr_gamma: float) -> torch.Tensor:
+    """The denoising loss of one batch of latent clips (v- or epsilon-prediction, optional min-SNR weights)."""
+    noisy = scheduler.add_noise(x0, noise, timesteps)
+    target = scheduler.get_velocity(x0, noise, timesteps) if scheduler.config.prediction_type == "v_prediction" \
+        else noise
+    pred = unet(noisy, timesteps, encoder_hidden_states=cond).sample
+    per_sample = F.mse_loss(pred.float(), target, reduction="none").mean(dim=(1, 2, 3, 4))
+    if snr_gamma > 0:
+        per_sample = per_sample * min_snr_weights(scheduler, timesteps, snr_gamma)
+    return per_sample.mean()
 
+
+def _initial_unet(cfg: TrainConfig, run: Path | None = None):
+    """Where the UNet stage starts: the direction warm-up's UNet if the run has one, else the warm-start
+    model (its architecture and weights, in float32), else the preset's fresh UNet."""
+    from diffusers import UNetMotionModel
+
+    if run is not None and (run / WARMUP_UNET / "config.json").exists():
+        return UNetMotionModel.from_pretrained(run / WARMUP_UNET, torch_dtype=torch.float32)
+    if cfg.init_from:
         return UNetMotionModel.from_pretrained(Path(cfg.init_from) / "unet", torch_dtype=torch.float32)
     return build_unet(cfg.model)
 
@@ -285,7 +325,7 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
     empty_index = len(text) - 1
     per_clip = cfg.captions_per_clip
     torch.manual_seed(cfg.seed)
-    unet = _initial_unet(cfg)
+    unet = _initial_unet(cfg, run)
     ema = copy.deepcopy(unet).requires_grad_(False)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=cfg.unet_lr, weight_decay=1e-2)
     scheduler = build_train_scheduler(cfg.model)
@@ -294,11 +334,15 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
     if find_state(ckpt) is not None:
         step = load_state(ckpt, models={"unet": unet, "ema": ema}, optimizer=optimizer)["step"]
         logger.info("resumed UNet at step %d", step)
+    elif (run / WARMUP_UNET / "config.json").exists():
+        logger.info("started the UNet from the direction warm-up (%s)", run / WARMUP_UNET)
     elif cfg.init_from:
         logger.info("warm-started the UNet from %s", cfg.init_from)
     unet, optimizer = accelerator.prepare(unet, optimizer)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + step * 7 + accelerator.process_index)
     frames = latents.shape[2]
+    mixed = round(cfg.direction_share * cfg.unet_batch)  # clips of each batch from the direction warm-up's data
+    direction = DirectionBatches.build(cfg, run) if mixed else None
     unet.train()
     running, t0 = 0.0, time.time()
     ema_params = list(ema.parameters())
@@ -309,18 +353,15 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
         caption_idx = idx * per_clip + torch.randint(0, per_clip, (cfg.unet_batch,), generator=gen)
         drop = torch.rand(cfg.unet_batch, generator=gen) < cfg.caption_dropout
         caption_idx[drop] = empty_index
-        x0 = latents[idx]
-        cond = text[caption_idx].float().repeat_interleave(frames, dim=0)  # the pipeline gives each frame its prompt
+        x0, cond = latents[idx], text[caption_idx].float()
         noise = torch.randn(x0.shape, generator=gen)
         timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (cfg.unet_batch,), generator=gen)
-        noisy = scheduler.add_noise(x0, noise, timesteps)
-        target = scheduler.get_velocity(x0, noise, timesteps) if scheduler.config.prediction_type == "v_prediction" \
-            else noise
-        pred = unet(noisy, timesteps, encoder_hidden_states=cond).sample
-        per_sample = F.mse_loss(pred.float(), target, reduction="none").mean(dim=(1, 2, 3, 4))
-        if cfg.snr_gamma > 0:
-            per_sample = per_sample * min_snr_weights(scheduler, timesteps, cfg.snr_gamma)
-        loss = per_sample.mean()
+        if mixed:  # off, nothing more is drawn from gen: the batches of earlier runs
+            drawn = direction.draw(mixed, gen, scheduler.config.num_train_timesteps)
+            x0, cond, noise, timesteps = (torch.cat([d, b[mixed:]]) for d, b in zip(drawn, (x0, cond, noise, timesteps),
+                                                                                   strict=True))
+        cond = cond.repeat_interleave(frames, dim=0)  # the pipeline gives each frame its prompt
+        loss = diffusion_loss(unet, scheduler, x0, noise, timesteps, cond, cfg.snr_gamma)
         optimizer.zero_grad(set_to_none=True)
         accelerator.backward(loss)
         accelerator.clip_grad_norm_(unet.parameters(), 1.0)
@@ -349,7 +390,7 @@ def export(cfg: TrainConfig, run: Path, target: Path) -> Path:
 
     from ..models import save_tiny_shapes_format
 
-    ema = _initial_unet(cfg)  # only the EMA weights are shipped
+    ema = _initial_unet(cfg, run)  # only the EMA weights are shipped
     meta = load_state(run / "unet_checkpoint", models={"ema": ema}, optimizer=None)
     ema.to(torch.float16)  # half the download; loading computes in float32
     card = {
@@ -388,6 +429,9 @@ def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | No
     if "encode" in stages and not (data_dir / "encoded.safetensors").exists():
         caps = caption_dataset(cfg, data_dir)
         encode_dataset(cfg, run_dir, np.asarray(clips), caps)
+    if "direction" in stages and cfg.direction_steps > 0:
+        if not (run_dir / WARMUP_UNET / "config.json").exists():
+            warm_up_directions(cfg, run_dir, _initial_unet(cfg))
     if "unet" in stages:
         train_unet(cfg, run_dir)
     if "export" in stages:

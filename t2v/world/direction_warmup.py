@@ -1,0 +1,141 @@
+"""Direction warm-up: a short UNet stage that makes direction words steer which way objects move.
+
+Why it exists: a UNet trained only on the ordinary clips lets "left"/"right", "up"/"down" and
+"grow"/"shrink" decide nothing (:mod:`t2v.world.steering` measures a steer of 0). At low noise the
+direction is already visible in the noisy clip; at high noise, with objects starting anywhere,
+the mean clip of "moving up" barely moves, so the path from the words to the frame index (the
+motion modules' positional embedding) gets almost no gradient and never leaves its saddle. Here
+every path is centred in the frame, so the mean clip of a direction clearly moves that way, and
+only the noisiest timesteps are trained, where the words are all the model has to go on. A few
+hundred steps leave the saddle; the ordinary ``unet`` stage then goes on from these weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .holdout import spec_is_heldout
+from .render import render
+from .sampling import sample_spec
+from .spec import TRANSLATIONS, TRAVEL, WorldSpec
+from .training_state import find_state, load_state, save_state
+
+logger = logging.getLogger(__name__)
+
+DIRECTIONAL_MOTIONS = ("left", "right", "up", "down", "grow", "shrink")
+WARMUP_UNET = "direction_unet"
+
+
+def centred_direction_specs(n: int, seed: int, frames: int, size: int) -> list[WorldSpec]:
+    """``n`` one-object scenes with a directional motion whose path is centred in the frame.
+
+    Held-out attribute combinations are excluded, as in the ordinary data, and the camera stays still.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    rng = random.Random(seed)
+    specs: list[WorldSpec] = []
+    while len(specs) < n:
+        spec = sample_spec(rng, frames=frames, size=size, two_objects=0.0, camera_pan=0.0)
+        obj = spec.objects[0]
+        if obj.motion not in DIRECTIONAL_MOTIONS or spec_is_heldout(spec):
+            continue
+        dx, dy = TRANSLATIONS.get(obj.motion, (0.0, 0.0))  # growing and shrinking shapes sit at the centre
+        centred = replace(obj, x=0.5 - dx * TRAVEL / 2, y=0.5 - dy * TRAVEL / 2)
+        specs.append(replace(spec, objects=(centred,)))
+    return specs
+
+
+@dataclass
+class DirectionBatches:
+    """The centred clips, encoded once, and batches of them at the noisiest timesteps."""
+
+    latents: torch.Tensor  # (clips, C, F, h, w)
+    text: torch.Tensor  # (clips, tokens, dim): one phrasing per clip
+    empty: torch.Tensor  # the empty caption's states, for caption dropout
+    min_timestep: int
+    caption_dropout: float
+
+    @classmethod
+    def build(cls, cfg, run: Path) -> DirectionBatches:
+        """Render, caption and encode ``cfg.direction_clips`` centred clips with the run's VAE (same on each resume)."""
+        from diffusers import AutoencoderKL
+
+        from .architecture import TEXT_MAX_LENGTH, load_text_encoder, load_tokenizer
+        from .captions import captions
+        from .train import encode_text, to_model_range
+
+        preset = cfg.model
+        specs = centred_direction_specs(cfg.direction_clips, cfg.seed + 2, preset.frames, preset.size)
+        vae = AutoencoderKL.from_pretrained(run / "vae").eval()
+        tokenizer, text_encoder = load_tokenizer(TEXT_MAX_LENGTH), load_text_encoder()
+        rng = random.Random(cfg.seed + 3)
+        latents, texts = [], []
+        with torch.no_grad():
+            for start in range(0, len(specs), 64):
+                batch = specs[start:start + 64]
+                pixels = np.stack([render(s) for s in batch]).reshape(-1, preset.size, preset.size, 3)
+                z = vae.encode(to_model_range(pixels)).latent_dist.mode() * vae.config.scaling_factor
+                latents.append(z.reshape(len(batch), preset.frames, *z.shape[1:]).permute(0, 2, 1, 3, 4))
+                phrasings = [captions(s, rng, n=1, vocabulary="train")[0] for s in batch]
+                texts.append(encode_text(tokenizer, text_encoder, phrasings))
+            empty = encode_text(tokenizer, text_encoder, [""])[0]
+        return cls(torch.cat(latents), torch.cat(texts), empty, cfg.direction_min_timestep, cfg.caption_dropout)
+
+    def draw(self, n: int, gen: torch.Generator, num_train_timesteps: int):
+        """``n`` clips, their caption states (one per clip), noise, and timesteps from ``min_timestep`` up."""
+        idx = torch.randint(0, len(self.latents), (n,), generator=gen)
+        cond = self.text[idx].float()
+        cond[torch.rand(n, generator=gen) < self.caption_dropout] = self.empty.float()
+        x0 = self.latents[idx]
+        noise = torch.randn(x0.shape, generator=gen)
+        timesteps = torch.randint(self.min_timestep, num_train_timesteps, (n,), generator=gen)
+        return x0, cond, noise, timesteps
+
+
+def warm_up_directions(cfg, run: Path, initial_unet) -> Path:
+    """Train ``initial_unet`` for ``cfg.direction_steps`` steps on centred clips at high noise; save it.
+
+    The learning rate is constant: the point is to leave a saddle, not to settle in a minimum.
+    """
+    from .architecture import build_train_scheduler
+    from .train import apply_gradients, diffusion_loss
+
+    target = run / WARMUP_UNET
+    data = DirectionBatches.build(cfg, run)
+    unet = initial_unet
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=cfg.direction_lr, weight_decay=1e-2)
+    scheduler = build_train_scheduler(cfg.model)
+    ckpt = run / "direction_checkpoint"
+    step = 0
+    if find_state(ckpt) is not None:
+        step = load_state(ckpt, models={"unet": unet}, optimizer=optimizer)["step"]
+        logger.info("resumed the direction warm-up at step %d", step)
+    gen = torch.Generator().manual_seed(cfg.seed * 1000 + 1 + step * 7)
+    frames = data.latents.shape[2]
+    unet.train()
+    running, t0 = 0.0, time.time()
+    while step < cfg.direction_steps:
+        x0, cond, noise, timesteps = data.draw(cfg.unet_batch, gen, scheduler.config.num_train_timesteps)
+        loss = diffusion_loss(unet, scheduler, x0, noise, timesteps, cond.repeat_interleave(frames, dim=0),
+                              snr_gamma=0.0)
+        apply_gradients(loss, unet, optimizer)
+        step += 1
+        running += loss.item()
+        if step % cfg.log_every == 0:
+            logger.info("direction warm-up step %d/%d loss %.4f %.2f steps/s", step, cfg.direction_steps,
+                        running / cfg.log_every, cfg.log_every / (time.time() - t0))
+            running, t0 = 0.0, time.time()
+        if step % cfg.checkpoint_every == 0 or step == cfg.direction_steps:
+            save_state(ckpt, models={"unet": unet}, optimizer=optimizer, meta={"step": step})
+    unet.eval()
+    unet.save_pretrained(target.with_name(target.name + ".tmp"))
+    target.with_name(target.name + ".tmp").replace(target)
+    return target
