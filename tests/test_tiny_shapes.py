@@ -6,6 +6,7 @@ from t2v.generation import generate
 from t2v.models import load_pipeline, model_card, tiny_shapes_path
 from t2v.world.facts import ObjectRef, Question
 from t2v.world.oracle import ShapesOracle
+from t2v.world.steering import directional_specs, measure_steering
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +36,11 @@ def test_generated_video_has_the_prompts_colour(shipped, prompt, shape, color, b
     is_background = oracle.answer(reading, Question("background", value=background))
     assert is_color.yes, reading.to_dict()
     assert is_background.yes, reading.to_dict()
+
+
+def test_direction_words_steer_the_shipped_model(shipped):
+    """Before the direction warm-up, the shipped "up"/"down" and "left"/"right" steered nothing (steer 0, README)."""
+    card = model_card(tiny_shapes_path())
+    specs = directional_specs(6, seed=5, frames=card["frames"], size=card["size"])
+    report = measure_steering(shipped, specs, timesteps=(990,))
+    assert report["t=990"]["steer"] > 0.3, report

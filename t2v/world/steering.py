@@ -18,14 +18,14 @@ import torch
 from .captions import canonical_caption
 from .render import render
 from .sampling import sample_spec
-from .spec import BACKGROUNDS, TRANSLATIONS
+from .spec import BACKGROUNDS, TRANSLATIONS, WorldSpec
 from .train import encode_text, to_model_range
 
 ANTONYMS = {"left": "right", "right": "left", "up": "down", "down": "up"}
 TIMESTEPS = (990, 950, 850, 700, 500)
 
 
-def directional_specs(n: int, seed: int, frames: int, size: int):
+def directional_specs(n: int, seed: int, frames: int, size: int) -> list[WorldSpec]:
     """One-object scenes on a plain background, static camera, moving left, right, up or down."""
     rng = random.Random(seed)
     specs = []
@@ -77,6 +77,8 @@ def measure_steering(pipe, specs, timesteps: tuple[int, ...] = TIMESTEPS, seed: 
         latents = latents.permute(1, 0, 2, 3)[None]  # (1, C, F, h, w): the pipeline's layout
         caption = canonical_caption(spec)
         antonym = caption.replace(f"moving {motion}", f"moving {ANTONYMS[motion]}")
+        if antonym == caption:  # a silent no-op would read as "the words steer nothing"
+            raise RuntimeError(f"no 'moving {motion}' to reverse in the caption {caption!r}")
         embeds = encode_text(pipe.tokenizer, pipe.text_encoder, [caption, antonym])
         frames = latents.shape[2]
         for t in timesteps:
