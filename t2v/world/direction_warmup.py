@@ -33,6 +33,12 @@ DIRECTIONAL_MOTIONS = ("left", "right", "up", "down", "grow", "shrink")
 WARMUP_UNET = "direction_unet"
 
 
+def warmed_up_unet(run: Path) -> Path | None:
+    """The run's direction-warm-up UNet folder, once the warm-up has saved it; else None."""
+    folder = run / WARMUP_UNET
+    return folder if (folder / "config.json").exists() else None
+
+
 def centred_direction_specs(n: int, seed: int, frames: int, size: int) -> list[WorldSpec]:
     """``n`` one-object scenes with a directional motion whose path is centred in the frame.
 
@@ -70,7 +76,7 @@ class DirectionBatches:
 
         from .architecture import TEXT_MAX_LENGTH, load_text_encoder, load_tokenizer
         from .captions import captions
-        from .train import encode_text, to_model_range
+        from .train import encode_clips, encode_text
 
         preset = cfg.model
         specs = centred_direction_specs(cfg.direction_clips, cfg.seed + 2, preset.frames, preset.size)
@@ -81,9 +87,7 @@ class DirectionBatches:
         with torch.no_grad():
             for start in range(0, len(specs), 64):
                 batch = specs[start:start + 64]
-                pixels = np.stack([render(s) for s in batch]).reshape(-1, preset.size, preset.size, 3)
-                z = vae.encode(to_model_range(pixels)).latent_dist.mode() * vae.config.scaling_factor
-                latents.append(z.reshape(len(batch), preset.frames, *z.shape[1:]).permute(0, 2, 1, 3, 4))
+                latents.append(encode_clips(vae, np.stack([render(s) for s in batch])))
                 phrasings = [captions(s, rng, n=1, vocabulary="train")[0] for s in batch]
                 texts.append(encode_text(tokenizer, text_encoder, phrasings))
             empty = encode_text(tokenizer, text_encoder, [""])[0]

@@ -19,7 +19,7 @@ from .captions import canonical_caption
 from .render import render
 from .sampling import sample_spec
 from .spec import BACKGROUNDS, TRANSLATIONS, WorldSpec
-from .train import encode_text, to_model_range
+from .train import encode_clips, encode_text, to_model_range
 
 ANTONYMS = {"left": "right", "right": "left", "up": "down", "down": "up"}
 TIMESTEPS = (990, 950, 850, 700, 500)
@@ -70,11 +70,10 @@ def measure_steering(pipe, specs, timesteps: tuple[int, ...] = TIMESTEPS, seed: 
         motion = spec.objects[0].motion
         if motion not in ANTONYMS or len(spec.objects) != 1:
             raise ValueError(f"specs must hold one object moving {sorted(ANTONYMS)}; spec {i} does not")
-        clip = to_model_range(render(spec))
+        clip = render(spec)
         background = BACKGROUNDS[spec.background]
-        true_drift = drift(clip, background, motion)
-        latents = vae.encode(clip).latent_dist.mode() * vae.config.scaling_factor
-        latents = latents.permute(1, 0, 2, 3)[None]  # (1, C, F, h, w): the pipeline's layout
+        true_drift = drift(to_model_range(clip), background, motion)
+        latents = encode_clips(vae, clip[None])
         caption = canonical_caption(spec)
         antonym = caption.replace(f"moving {motion}", f"moving {ANTONYMS[motion]}")
         if antonym == caption:  # a silent no-op would read as "the words steer nothing"

@@ -42,7 +42,7 @@ from .architecture import (
     load_text_encoder,
     load_tokenizer,
 )
-from .direction_warmup import WARMUP_UNET, DirectionBatches, warm_up_directions
+from .direction_warmup import DirectionBatches, warm_up_directions, warmed_up_unet
 from .holdout import spec_is_heldout
 from .render import render
 from .sampling import sample_spec
@@ -252,17 +252,20 @@ def encode_text(tokenizer, text_encoder, texts: list[str]) -> torch.Tensor:
         return text_encoder(tokens.input_ids, attention_mask=tokens.attention_mask)[0]
 
 
+def encode_clips(vae, clips: np.ndarray) -> torch.Tensor:
+    """uint8 clips (N, F, H, W, 3) → scaled VAE latents (N, C, F, h, w), the UNet's (and the pipeline's) layout."""
+    frames = clips.shape[1]
+    pixels = to_model_range(clips.reshape(-1, *clips.shape[2:]))
+    with torch.no_grad():
+        z = vae.encode(pixels).latent_dist.mode() * vae.config.scaling_factor
+    return z.reshape(-1, frames, *z.shape[1:]).permute(0, 2, 1, 3, 4).contiguous()
+
+
 def encode_dataset(cfg: TrainConfig, run: Path, clips: np.ndarray, captions: list[list[str]]) -> None:
     from diffusers import AutoencoderKL
 
     vae = AutoencoderKL.from_pretrained(run / "vae").eval()
-    n, frames = clips.shape[:2]
-    latents = []
-    with torch.no_grad():
-        for start in range(0, n, 64):
-            x = to_model_range(clips[start:start + 64].reshape(-1, *clips.shape[2:]))
-            z = vae.encode(x).latent_dist.mode() * vae.config.scaling_factor
-            latents.append(z.reshape(-1, frames, *z.shape[1:]).permute(0, 2, 1, 3, 4).contiguous())
+    latents = [encode_clips(vae, clips[start:start + 64]) for start in range(0, len(clips), 64)]
     tokenizer, text_encoder = load_tokenizer(TEXT_MAX_LENGTH), load_text_encoder()
     flat = [c for per_clip in captions for c in per_clip] + [""]
     embeds = []
@@ -309,8 +312,9 @@ def _initial_unet(cfg: TrainConfig, run: Path | None = None):
     model (its architecture and weights, in float32), else the preset's fresh UNet."""
     from diffusers import UNetMotionModel
 
-    if run is not None and (run / WARMUP_UNET / "config.json").exists():
-        return UNetMotionModel.from_pretrained(run / WARMUP_UNET, torch_dtype=torch.float32)
+    warmed = warmed_up_unet(run) if run is not None else None
+    if warmed is not None:
+        return UNetMotionModel.from_pretrained(warmed, torch_dtype=torch.float32)
     if cfg.init_from:
         return UNetMotionModel.from_pretrained(Path(cfg.init_from) / "unet", torch_dtype=torch.float32)
     return build_unet(cfg.model)
@@ -334,8 +338,8 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
     if find_state(ckpt) is not None:
         step = load_state(ckpt, models={"unet": unet, "ema": ema}, optimizer=optimizer)["step"]
         logger.info("resumed UNet at step %d", step)
-    elif (run / WARMUP_UNET / "config.json").exists():
-        logger.info("started the UNet from the direction warm-up (%s)", run / WARMUP_UNET)
+    elif warmed_up_unet(run) is not None:
+        logger.info("started the UNet from the direction warm-up (%s)", warmed_up_unet(run))
     elif cfg.init_from:
         logger.info("warm-started the UNet from %s", cfg.init_from)
     unet, optimizer = accelerator.prepare(unet, optimizer)
@@ -429,9 +433,8 @@ def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | No
     if "encode" in stages and not (data_dir / "encoded.safetensors").exists():
         caps = caption_dataset(cfg, data_dir)
         encode_dataset(cfg, run_dir, np.asarray(clips), caps)
-    if "direction" in stages and cfg.direction_steps > 0:
-        if not (run_dir / WARMUP_UNET / "config.json").exists():
-            warm_up_directions(cfg, run_dir, _initial_unet(cfg))
+    if "direction" in stages and cfg.direction_steps > 0 and warmed_up_unet(run_dir) is None:
+        warm_up_directions(cfg, run_dir, _initial_unet(cfg))
     if "unet" in stages:
         train_unet(cfg, run_dir)
     if "export" in stages:
