@@ -4,7 +4,9 @@ Prompts: random scenes in which at least one object uses an attribute combinatio
 of training (``t2v.world.holdout``: three (colour, shape) and three (colour, motion) pairs that
 no training clip contains). Each prompt is generated once and every atomic fact of its scene
 (``spec_facts``) is asked of the oracle. The same facts asked of the *rendered* scene give the
-oracle's ceiling on these clips, printed alongside. A second pass uses paraphrases that contain
+oracle's ceiling on these clips, printed alongside, and the same facts asked of the model's VAE
+reconstructions of those rendered clips give the ceiling of anything decoded by that VAE
+(``vae_ceiling``). A second pass uses paraphrases that contain
 synonyms never used in training captions (``vocabulary="heldout"``).
 
     python benchmarks/tiny_shapes_quality.py [--n 200] [--steps 25] [--model tiny-shapes]
@@ -16,7 +18,7 @@ attribute of a one-object scene of "the object" ("is the object yellow?"), so ea
 measures that attribute alone; it is the headline figure.
 
 The last line is one JSON object: per-category accuracy and "overall" (isolated) for canonical
-prompts, the same under "paraphrased", and the strict figures under "strict".
+prompts, the same under "paraphrased", the strict figures under "strict", and the two ceilings.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 from t2v.generation import generate, model_defaults
 from t2v.models import load_pipeline
 from t2v.world.captions import canonical_caption, captions
+from t2v.world.decoder_finetune import reconstruct
 from t2v.world.facts import ObjectRef, Question, spec_facts
 from t2v.world.holdout import spec_is_heldout
 from t2v.world.oracle import ShapesOracle
@@ -101,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ceiling = summarise([score(oracle, render(s), spec_facts(s)) for s in specs])
     print(f"oracle on rendered clips of these scenes: {ceiling}")
+    vae_ceiling = summarise([score(oracle, reconstruct(pipe.vae, render(s)), isolated_facts(s)) for s in specs])
+    print(f"oracle on the VAE's reconstructions of them (isolated): {vae_ceiling}")
     report: dict[str, dict[str, float]] = {}
     strict: dict[str, dict[str, float]] = {}
     for name, prompts in passes.items():
@@ -120,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         final["paraphrased"] = report["paraphrased"]
     final["strict"] = strict
     final["oracle_ceiling"] = ceiling
+    final["vae_ceiling"] = vae_ceiling
     print(json.dumps(final))
     return 0
 

@@ -130,6 +130,12 @@ def test_bad_config_names_the_argument(tmp_path):
         replace(small_config(tmp_path), direction_share=1.5)
     with pytest.raises(ValueError, match="direction_clips"):
         replace(small_config(tmp_path), direction_clips=0)
+    with pytest.raises(ValueError, match="decoder_steps"):
+        replace(small_config(tmp_path), decoder_steps=-1)
+    with pytest.raises(ValueError, match="decoder_lr"):
+        replace(small_config(tmp_path), decoder_lr=0.0)
+    with pytest.raises(ValueError, match="decoder_object_weight"):
+        replace(small_config(tmp_path), decoder_object_weight=-1.0)
 
 
 def test_centred_direction_specs_centre_each_path_and_keep_the_holdout():
@@ -166,3 +172,29 @@ def test_direction_warm_up_trains_first_and_the_unet_stage_goes_on_from_it(train
     # Half of each UNet-stage batch may come from the warm-up's clips, so the stage keeps what it taught.
     run(replace(warm, direction_share=0.5), stages=("unet",))
     assert checkpoint_step(tmp_path / "dir") == 1
+
+
+def test_decoder_fine_tune_trains_only_the_decoder_resumes_and_is_exported(trained, tmp_path, caplog):
+    from diffusers import AutoencoderKL
+
+    cfg, root = trained
+    caplog.set_level("INFO")
+    tune = replace(small_config(tmp_path / "dec"), vae_from=str(root / "export"), decoder_steps=2, unet_steps=1)
+    run(tune, stages=("data", "decoder"))
+    base = AutoencoderKL.from_pretrained(tmp_path / "dec" / "vae").state_dict()
+    tuned_vae = AutoencoderKL.from_pretrained(tmp_path / "dec" / "vae_decoder")
+    tuned = tuned_vae.state_dict()
+    frozen = [k for k in base if k.startswith(("encoder.", "quant_conv."))]
+    assert frozen and all(torch.equal(base[k], tuned[k]) for k in frozen)  # the latent space is unchanged ...
+    assert any(not torch.equal(base[k], tuned[k]) for k in base if k.startswith("decoder."))  # ... the decoder trained
+    assert tuned_vae.config.scaling_factor == AutoencoderKL.load_config(tmp_path / "dec" / "vae")["scaling_factor"]
+    assert "decoder step 2/2" in caplog.text
+    # Interrupted after its checkpoint but before saving: it resumes instead of starting again.
+    shutil.rmtree(tmp_path / "dec" / "vae_decoder")
+    run(replace(tune, decoder_steps=3), stages=("decoder",))
+    assert "resumed the decoder fine-tune at step 2" in caplog.text
+    # The export ships the fine-tuned decoder.
+    run(tune, stages=("encode", "unet", "export"), export_to=tmp_path / "export")
+    shipped = load_file(str(tmp_path / "export" / "vae" / "diffusion_pytorch_model.safetensors"))
+    tuned = AutoencoderKL.from_pretrained(tmp_path / "dec" / "vae_decoder").state_dict()
+    assert all(torch.equal(shipped[k].float(), tuned[k]) for k in tuned)

@@ -7,11 +7,14 @@
 Stages, each skipped when its output exists, each resumable from its last checkpoint:
 1. ``data``: render clips of random scenes (held-out attribute combinations excluded) and caption them;
 2. ``vae``: train the small VAE on single frames, then fix its latent scaling factor;
+   ``decoder`` (when ``--decoder-steps`` > 0): sharpen the decoder with the encoder frozen, object pixels
+   weighted up (:mod:`t2v.world.decoder_finetune`); the latents, and so any trained UNet, stay valid;
 3. ``encode``: encode every clip to latents and every caption to MiniLM hidden states, once;
 4. ``direction`` (when ``--direction-steps`` > 0): a short warm-up on centred clips at high noise that
    makes direction words steer (:mod:`t2v.world.direction_warmup`); the ``unet`` stage goes on from it;
 5. ``unet``: train the video UNet (v-prediction, min-SNR weighting, EMA) on the cached latents;
-6. ``export``: write a diffusers folder (EMA UNet, VAE, scheduler) that :func:`t2v.models.load_pipeline` loads.
+6. ``export``: write a diffusers folder (EMA UNet, VAE with the fine-tuned decoder if any, scheduler) that
+   :func:`t2v.models.load_pipeline` loads.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from .architecture import (
     load_text_encoder,
     load_tokenizer,
 )
+from .decoder_finetune import TUNED_VAE, finetune_decoder, run_vae
 from .direction_warmup import DirectionBatches, warm_up_directions, warmed_up_unet
 from .holdout import spec_is_heldout
 from .render import render
@@ -50,7 +54,7 @@ from .training_state import find_state, load_state, save_state
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("data", "vae", "encode", "direction", "unet", "export")
+STAGES = ("data", "vae", "decoder", "encode", "direction", "unet", "export")
 
 
 @dataclass
@@ -67,6 +71,12 @@ class TrainConfig:
     vae_batch: int = field(default=64, metadata={"help": "frames per VAE batch"})
     vae_lr: float = field(default=1e-3, metadata={"help": "VAE peak learning rate"})
     vae_kl: float = field(default=1e-6, metadata={"help": "weight of the VAE's KL term"})
+    decoder_steps: int = field(default=0, metadata={
+        "help": "steps of the decoder fine-tune after the VAE stage (encoder frozen; 0: none); "
+                "see t2v.world.decoder_finetune"})
+    decoder_lr: float = field(default=5e-4, metadata={"help": "peak learning rate of the decoder fine-tune"})
+    decoder_object_weight: float = field(default=10.0, metadata={
+        "help": "extra loss weight of object pixels (and their rim) in the decoder fine-tune"})
     unet_steps: int = field(default=20000, metadata={"help": "UNet optimisation steps"})
     unet_batch: int = field(default=16, metadata={"help": "clips per UNet batch (per process)"})
     unet_lr: float = field(default=1e-3, metadata={"help": "UNet peak learning rate"})
@@ -109,6 +119,12 @@ class TrainConfig:
             raise ValueError(f"attribute_dropout must be in [0, 1], got {self.attribute_dropout}")
         if not 0.0 <= self.direction_share <= 1.0:
             raise ValueError(f"direction_share must be in [0, 1], got {self.direction_share}")
+        if self.decoder_steps < 0:
+            raise ValueError(f"decoder_steps must be >= 0, got {self.decoder_steps}")
+        if not self.decoder_lr > 0:
+            raise ValueError(f"decoder_lr must be > 0, got {self.decoder_lr}")
+        if not self.decoder_object_weight >= 0:
+            raise ValueError(f"decoder_object_weight must be >= 0, got {self.decoder_object_weight}")
         if self.direction_steps < 0:
             raise ValueError(f"direction_steps must be >= 0, got {self.direction_steps}")
         if not 0 <= self.direction_min_timestep < 1000:
@@ -406,7 +422,7 @@ def export(cfg: TrainConfig, run: Path, target: Path) -> Path:
         "unet_steps": meta["step"],
         "train_config": asdict(cfg),
     }
-    return save_tiny_shapes_format(target, unet=ema, vae=AutoencoderKL.from_pretrained(run / "vae"),
+    return save_tiny_shapes_format(target, unet=ema, vae=AutoencoderKL.from_pretrained(run_vae(run)),
                                    scheduler=build_sample_scheduler(cfg.model), card=card)
 
 
@@ -421,7 +437,8 @@ def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | No
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
     if "data" in stages and not (data_dir / "clips.npy").exists():
         make_dataset(cfg, data_dir)
-    needs_data = any(s in stages for s in ("vae", "encode"))
+    tune_decoder = "decoder" in stages and cfg.decoder_steps > 0 and not (run_dir / TUNED_VAE / "config.json").exists()
+    needs_data = tune_decoder or any(s in stages for s in ("vae", "encode"))
     clips = np.load(data_dir / "clips.npy", mmap_mode="r") if needs_data else None
     vae_source = cfg.vae_from or cfg.init_from
     if vae_source and not (run_dir / "vae" / "config.json").exists():
@@ -430,6 +447,8 @@ def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | No
         AutoencoderKL.from_pretrained(Path(vae_source) / "vae").save_pretrained(run_dir / "vae")
     if "vae" in stages and not (run_dir / "vae" / "config.json").exists():
         train_vae(cfg, run_dir, np.asarray(clips))
+    if tune_decoder:
+        finetune_decoder(cfg, run_dir, clips)
     if "encode" in stages and not (data_dir / "encoded.safetensors").exists():
         caps = caption_dataset(cfg, data_dir)
         encode_dataset(cfg, run_dir, np.asarray(clips), caps)
