@@ -198,3 +198,15 @@ def test_decoder_fine_tune_trains_only_the_decoder_resumes_and_is_exported(train
     shipped = load_file(str(tmp_path / "export" / "vae" / "diffusion_pytorch_model.safetensors"))
     tuned = AutoencoderKL.from_pretrained(tmp_path / "dec" / "vae_decoder").state_dict()
     assert all(torch.equal(shipped[k].float(), tuned[k]) for k in tuned)
+
+
+def test_a_decoder_only_run_from_an_export_ships_its_unet_unchanged(trained, tmp_path):
+    cfg, root = trained
+    only = replace(small_config(tmp_path / "only"), init_from=str(root / "export"), decoder_steps=1)
+    run(only, stages=("data", "decoder", "export"), export_to=tmp_path / "shipped")
+    before = load_file(str(root / "export" / "unet" / "diffusion_pytorch_model.safetensors"))
+    after = load_file(str(tmp_path / "shipped" / "unet" / "diffusion_pytorch_model.safetensors"))
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    card = json.loads((tmp_path / "shipped" / "t2v_model.json").read_text())
+    assert card["unet_steps"] == cfg.unet_steps and card["unet_train_config"]["out"] == cfg.out
+    assert card["train_config"]["decoder_steps"] == 1
