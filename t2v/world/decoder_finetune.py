@@ -13,14 +13,13 @@ cached latent and every trained UNet are unchanged, and the export ships the sha
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .training_state import find_state, load_state, save_state
+from .training_state import StageProgress, resume_step
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +65,12 @@ def finetune_decoder(cfg, run: Path, clips: np.ndarray) -> Path:
     trained.requires_grad_(True)
     optimizer = torch.optim.AdamW(trained.parameters(), lr=cfg.decoder_lr, weight_decay=0.0)
     ckpt = run / "decoder_checkpoint"
-    step = 0
-    if find_state(ckpt) is not None:
-        step = load_state(ckpt, models={"decoder": trained}, optimizer=optimizer)["step"]
-        logger.info("resumed the decoder fine-tune at step %d", step)
+    step = resume_step(ckpt, models={"decoder": trained}, optimizer=optimizer, stage="the decoder fine-tune")
+    progress = StageProgress("decoder", cfg.decoder_steps, ckpt, {"decoder": trained}, optimizer,
+                             log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every)
     rng = np.random.default_rng(cfg.seed * 1000 + 2 + step)
     n_clips, n_frames = clips.shape[:2]
     vae.train()
-    running, t0 = 0.0, time.time()
     while step < cfg.decoder_steps:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg.decoder_lr, min(cfg.warmup, cfg.decoder_steps), cfg.decoder_steps)
@@ -87,13 +84,7 @@ def finetune_decoder(cfg, run: Path, clips: np.ndarray) -> Path:
         loss = ((error.square() + 0.5 * error.abs()) * weights).mean() / weights.mean()
         apply_gradients(loss, trained, optimizer)
         step += 1
-        running += loss.item()
-        if step % cfg.log_every == 0:
-            logger.info("decoder step %d/%d loss %.4f %.2f steps/s", step, cfg.decoder_steps,
-                        running / cfg.log_every, cfg.log_every / (time.time() - t0))
-            running, t0 = 0.0, time.time()
-        if step % cfg.checkpoint_every == 0 or step == cfg.decoder_steps:
-            save_state(ckpt, models={"decoder": trained}, optimizer=optimizer, meta={"step": step})
+        progress.after(step, loss.item())
     vae.eval()
     sample = to_model_range(np.asarray(clips[: min(n_clips, 16), 0]))
     with torch.no_grad():

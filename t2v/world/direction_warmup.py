@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from .holdout import spec_is_heldout
 from .render import render
 from .sampling import sample_spec
 from .spec import TRANSLATIONS, TRAVEL, WorldSpec
-from .training_state import find_state, load_state, save_state
+from .training_state import StageProgress, resume_step
 
 logger = logging.getLogger(__name__)
 
@@ -118,27 +117,19 @@ def warm_up_directions(cfg, run: Path, initial_unet) -> Path:
     optimizer = torch.optim.AdamW(unet.parameters(), lr=cfg.direction_lr, weight_decay=1e-2)
     scheduler = build_train_scheduler(cfg.model)
     ckpt = run / "direction_checkpoint"
-    step = 0
-    if find_state(ckpt) is not None:
-        step = load_state(ckpt, models={"unet": unet}, optimizer=optimizer)["step"]
-        logger.info("resumed the direction warm-up at step %d", step)
+    step = resume_step(ckpt, models={"unet": unet}, optimizer=optimizer, stage="the direction warm-up")
+    progress = StageProgress("direction warm-up", cfg.direction_steps, ckpt, {"unet": unet}, optimizer,
+                             log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + 1 + step * 7)
     frames = data.latents.shape[2]
     unet.train()
-    running, t0 = 0.0, time.time()
     while step < cfg.direction_steps:
         x0, cond, noise, timesteps = data.draw(cfg.unet_batch, gen, scheduler.config.num_train_timesteps)
         loss = diffusion_loss(unet, scheduler, x0, noise, timesteps, cond.repeat_interleave(frames, dim=0),
                               snr_gamma=0.0)
         apply_gradients(loss, unet, optimizer)
         step += 1
-        running += loss.item()
-        if step % cfg.log_every == 0:
-            logger.info("direction warm-up step %d/%d loss %.4f %.2f steps/s", step, cfg.direction_steps,
-                        running / cfg.log_every, cfg.log_every / (time.time() - t0))
-            running, t0 = 0.0, time.time()
-        if step % cfg.checkpoint_every == 0 or step == cfg.direction_steps:
-            save_state(ckpt, models={"unet": unet}, optimizer=optimizer, meta={"step": step})
+        progress.after(step, loss.item())
     unet.eval()
     unet.save_pretrained(target.with_name(target.name + ".tmp"))
     target.with_name(target.name + ".tmp").replace(target)

@@ -50,7 +50,7 @@ from .direction_warmup import DirectionBatches, warm_up_directions, warmed_up_un
 from .holdout import spec_is_heldout
 from .render import render
 from .sampling import sample_spec
-from .training_state import find_state, load_state, save_state
+from .training_state import find_state, load_state, resume_step, save_state
 
 logger = logging.getLogger(__name__)
 
@@ -216,10 +216,7 @@ def train_vae(cfg: TrainConfig, run: Path, clips: np.ndarray) -> None:
     vae = build_vae(cfg.model)
     optimizer = torch.optim.AdamW(vae.parameters(), lr=cfg.vae_lr, weight_decay=0.0)
     ckpt = run / "vae_checkpoint"
-    step = 0
-    if find_state(ckpt) is not None:
-        step = load_state(ckpt, models={"vae": vae}, optimizer=optimizer)["step"]
-        logger.info("resumed VAE at step %d", step)
+    step = resume_step(ckpt, models={"vae": vae}, optimizer=optimizer, stage="the VAE")
     gen = torch.Generator().manual_seed(cfg.seed + step)
     frames = clips.reshape(-1, *clips.shape[2:])
     vae.train()

@@ -9,13 +9,17 @@ half-written checkpoint that resume would trust.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
+
+logger = logging.getLogger(__name__)
 
 
 def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -102,3 +106,34 @@ def load_state(
     if optimizer is not None and "optimizer" in data:
         _restore_optimizer(optimizer, load_file(str(folder / "optimizer.safetensors")), data["optimizer"])
     return data["meta"]
+
+
+def resume_step(folder: str | Path, *, models: dict[str, torch.nn.Module], optimizer: torch.optim.Optimizer,
+                stage: str) -> int:
+    """The step a single-process stage starts at: its checkpoint's (restoring ``models`` and ``optimizer``), else 0."""
+    if find_state(folder) is None:
+        return 0
+    step = load_state(folder, models=models, optimizer=optimizer)["step"]
+    logger.info("resumed %s at step %d", stage, step)
+    return step
+
+
+class StageProgress:
+    """Loss log every ``log_every`` steps and a resumable checkpoint every ``checkpoint_every`` steps and at
+    the last, for the single-process stages' loops."""
+
+    def __init__(self, stage: str, total: int, folder: Path, models: dict[str, torch.nn.Module],
+                 optimizer: torch.optim.Optimizer, *, log_every: int, checkpoint_every: int) -> None:
+        self.stage, self.total, self.folder, self.models, self.optimizer = stage, total, folder, models, optimizer
+        self.log_every, self.checkpoint_every = log_every, checkpoint_every
+        self.running, self.start = 0.0, time.time()
+
+    def after(self, step: int, loss: float) -> None:
+        """Record the loss of ``step`` (counted from 1); log and checkpoint when due."""
+        self.running += loss
+        if step % self.log_every == 0:
+            logger.info("%s step %d/%d loss %.4f %.2f steps/s", self.stage, step, self.total,
+                        self.running / self.log_every, self.log_every / (time.time() - self.start))
+            self.running, self.start = 0.0, time.time()
+        if step % self.checkpoint_every == 0 or step == self.total:
+            save_state(self.folder, models=self.models, optimizer=self.optimizer, meta={"step": step})
