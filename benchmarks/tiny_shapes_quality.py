@@ -102,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_paraphrase:
         passes["paraphrased"] = [captions(s, rng, n=1, vocabulary="heldout")[0] for s in specs]
 
-    ceiling = summarise([score(oracle, render(s), spec_facts(s)) for s in specs])
+    rendered = [render(s) for s in specs]
+    ceiling = summarise([score(oracle, clip, spec_facts(s)) for s, clip in zip(specs, rendered, strict=True)])
     print(f"oracle on rendered clips of these scenes: {ceiling}")
-    vae_ceiling = summarise([score(oracle, reconstruct(pipe.vae, render(s)), isolated_facts(s)) for s in specs])
+    vae_ceiling = summarise([score(oracle, reconstruct(pipe.vae, clip), isolated_facts(s))
+                             for s, clip in zip(specs, rendered, strict=True)])
     print(f"oracle on the VAE's reconstructions of them (isolated): {vae_ceiling}")
     report: dict[str, dict[str, float]] = {}
     strict: dict[str, dict[str, float]] = {}

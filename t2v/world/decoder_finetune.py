@@ -86,10 +86,9 @@ def finetune_decoder(cfg, run: Path, clips: np.ndarray) -> Path:
         step += 1
         progress.after(step, loss.item())
     vae.eval()
-    sample = to_model_range(np.asarray(clips[: min(n_clips, 16), 0]))
-    with torch.no_grad():
-        recon = vae.decode(vae.encode(sample).latent_dist.mode()).sample
-    logger.info("decoder fine-tune done: PSNR %.1f dB", psnr_db(recon, sample))
+    sample = np.asarray(clips[: min(n_clips, 16), 0])
+    logger.info("decoder fine-tune done: PSNR %.1f dB", psnr_db(to_model_range(reconstruct(vae, sample)),
+                                                              to_model_range(sample)))
     target = run / TUNED_VAE
     partial = target.with_name(target.name + ".tmp")
     vae.save_pretrained(partial)
