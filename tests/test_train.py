@@ -136,6 +136,8 @@ def test_bad_config_names_the_argument(tmp_path):
         replace(small_config(tmp_path), decoder_lr=0.0)
     with pytest.raises(ValueError, match="decoder_object_weight"):
         replace(small_config(tmp_path), decoder_object_weight=-1.0)
+    with pytest.raises(ValueError, match="decoder_encoder_lr"):
+        replace(small_config(tmp_path), decoder_encoder_lr=-1e-4)
 
 
 def test_centred_direction_specs_centre_each_path_and_keep_the_holdout():
@@ -210,3 +212,29 @@ def test_a_decoder_only_run_from_an_export_ships_its_unet_unchanged(trained, tmp
     card = json.loads((tmp_path / "shipped" / "t2v_model.json").read_text())
     assert card["unet_steps"] == cfg.unet_steps and card["unet_train_config"]["out"] == cfg.out
     assert card["train_config"]["decoder_steps"] == 1
+
+
+def test_an_encoder_fine_tune_re_encodes_the_clips_and_needs_a_new_unet(trained, tmp_path):
+    import numpy as np
+    from diffusers import AutoencoderKL
+
+    from t2v.world.train import encode_clips
+
+    cfg, root = trained
+    tune = replace(small_config(tmp_path / "enc"), init_from=str(root / "export"), decoder_steps=2,
+                   decoder_encoder_lr=1e-2, unet_steps=1)
+    run(tune, stages=("data", "decoder"))
+    base = AutoencoderKL.from_pretrained(tmp_path / "enc" / "vae")
+    tuned = AutoencoderKL.from_pretrained(tmp_path / "enc" / "vae_decoder")
+    assert not torch.equal(base.encoder.conv_in.weight, tuned.encoder.conv_in.weight)  # the encoder trained
+    assert tuned.config.scaling_factor != base.config.scaling_factor  # ... and its latents were measured again
+    # The old UNet no longer fits the latents: exporting it is refused.
+    with pytest.raises(ValueError, match="decoder_encoder_lr"):
+        run(tune, stages=("export",), export_to=tmp_path / "stale")
+    assert not (tmp_path / "stale").exists()
+    # The clips are encoded by the tuned encoder, and a UNet trained on them exports.
+    run(tune, stages=("encode", "unet", "export"), export_to=tmp_path / "export")
+    clips = np.load(tmp_path / "enc" / "data" / "clips.npy")
+    cached = load_file(str(tmp_path / "enc" / "data" / "encoded.safetensors"))["latents"]
+    assert torch.allclose(cached, encode_clips(tuned.eval(), clips), atol=1e-5)
+    assert load_pipeline(str(tmp_path / "export")).vae.config.scaling_factor == tuned.config.scaling_factor

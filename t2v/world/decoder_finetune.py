@@ -8,6 +8,11 @@ that are mostly background, so the objects, a few percent of the pixels, get lit
 here pixels of an object and its rim weigh ``decoder_object_weight`` times more. Only the decoder
 (and its post-quantisation conv) trains: the encoder, the latent scaling factor and so every
 cached latent and every trained UNet are unchanged, and the export ships the sharper decoder.
+
+With ``decoder_encoder_lr`` above 0 the encoder (and its quantisation conv) trains too, under the
+same object-weighted loss plus the VAE stage's KL term, so it can keep what a small shape looks
+like in its one or two latent cells. That changes the latent space: the scaling factor is measured
+again, and the run must re-encode its clips and train its UNet on the new latents.
 """
 
 from __future__ import annotations
@@ -53,42 +58,55 @@ def reconstruct(vae, frames: np.ndarray) -> np.ndarray:
 
 
 def finetune_decoder(cfg, run: Path, clips: np.ndarray) -> Path:
-    """Train the decoder of ``run``'s VAE for ``cfg.decoder_steps`` steps on random training frames; save
-    the whole VAE to ``run / TUNED_VAE``. Resumes from its own checkpoint."""
+    """Train the decoder of ``run``'s VAE (and its encoder if ``cfg.decoder_encoder_lr`` > 0) for
+    ``cfg.decoder_steps`` steps on random training frames; save the whole VAE to ``run / TUNED_VAE``.
+    Resumes from its own checkpoint."""
     from diffusers import AutoencoderKL
 
-    from .train import apply_gradients, lr_at, psnr_db, to_model_range
+    from .train import apply_gradients, lr_at, psnr_db, set_scaling_factor, to_model_range
 
     vae = AutoencoderKL.from_pretrained(run / "vae")
     vae.requires_grad_(False)
-    trained = torch.nn.ModuleList([vae.decoder, vae.post_quant_conv])
+    decoder = torch.nn.ModuleList([vae.decoder, vae.post_quant_conv])
+    encoder = torch.nn.ModuleList([vae.encoder, vae.quant_conv])
+    tune_encoder = cfg.decoder_encoder_lr > 0
+    trained = torch.nn.ModuleList([decoder, encoder] if tune_encoder else [decoder])
     trained.requires_grad_(True)
-    optimizer = torch.optim.AdamW(trained.parameters(), lr=cfg.decoder_lr, weight_decay=0.0)
+    groups = [{"params": list(decoder.parameters()), "peak": cfg.decoder_lr}]
+    if tune_encoder:
+        groups.append({"params": list(encoder.parameters()), "peak": cfg.decoder_encoder_lr})
+    optimizer = torch.optim.AdamW(groups, lr=cfg.decoder_lr, weight_decay=0.0)
     ckpt = run / "decoder_checkpoint"
     step = resume_step(ckpt, models={"decoder": trained}, optimizer=optimizer, stage="the decoder fine-tune")
     progress = StageProgress("decoder", cfg.decoder_steps, ckpt, {"decoder": trained}, optimizer,
                              log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every)
     rng = np.random.default_rng(cfg.seed * 1000 + 2 + step)
+    gen = torch.Generator().manual_seed(cfg.seed * 1000 + 3 + step)
     n_clips, n_frames = clips.shape[:2]
     vae.train()
     while step < cfg.decoder_steps:
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, cfg.decoder_lr, min(cfg.warmup, cfg.decoder_steps), cfg.decoder_steps)
+            group["lr"] = lr_at(step, group["peak"], min(cfg.warmup, cfg.decoder_steps), cfg.decoder_steps)
         picks = np.sort(rng.choice(n_clips, cfg.vae_batch, replace=n_clips < cfg.vae_batch))
         frames = np.stack([clips[c, f] for c, f in zip(picks, rng.integers(0, n_frames, len(picks)), strict=True)])
         x = to_model_range(frames)
         weights = object_weights(torch.from_numpy(frames).float(), cfg.decoder_object_weight)
-        with torch.no_grad():
-            latents = vae.encode(x).latent_dist.mode()
+        with torch.set_grad_enabled(tune_encoder):
+            posterior = vae.encode(x).latent_dist
+            latents = posterior.sample(generator=gen) if tune_encoder else posterior.mode()
         error = vae.decode(latents).sample - x
         loss = ((error.square() + 0.5 * error.abs()) * weights).mean() / weights.mean()
+        if tune_encoder:
+            loss = loss + cfg.vae_kl * posterior.kl().mean()
         apply_gradients(loss, trained, optimizer)
         step += 1
         progress.after(step, loss.item())
     vae.eval()
+    if tune_encoder:
+        set_scaling_factor(vae, clips[:, 0], cfg.seed)
     sample = np.asarray(clips[: min(n_clips, 16), 0])
-    logger.info("decoder fine-tune done: PSNR %.1f dB", psnr_db(to_model_range(reconstruct(vae, sample)),
-                                                              to_model_range(sample)))
+    logger.info("decoder fine-tune done: PSNR %.1f dB, scaling factor %.3f",
+                psnr_db(to_model_range(reconstruct(vae, sample)), to_model_range(sample)), vae.config.scaling_factor)
     target = run / TUNED_VAE
     partial = target.with_name(target.name + ".tmp")
     vae.save_pretrained(partial)

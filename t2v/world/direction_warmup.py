@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .decoder_finetune import run_vae
 from .holdout import spec_is_heldout
 from .render import render
 from .sampling import sample_spec
@@ -79,7 +80,7 @@ class DirectionBatches:
 
         preset = cfg.model
         specs = centred_direction_specs(cfg.direction_clips, cfg.seed + 2, preset.frames, preset.size)
-        vae = AutoencoderKL.from_pretrained(run / "vae").eval()
+        vae = AutoencoderKL.from_pretrained(run_vae(run)).eval()
         tokenizer, text_encoder = load_tokenizer(TEXT_MAX_LENGTH), load_text_encoder()
         rng = random.Random(cfg.seed + 3)
         latents, texts = [], []

@@ -77,6 +77,9 @@ class TrainConfig:
     decoder_lr: float = field(default=5e-4, metadata={"help": "peak learning rate of the decoder fine-tune"})
     decoder_object_weight: float = field(default=10.0, metadata={
         "help": "extra loss weight of object pixels (and their rim) in the decoder fine-tune"})
+    decoder_encoder_lr: float = field(default=0.0, metadata={
+        "help": "peak learning rate of the encoder in the decoder fine-tune (0: frozen, so cached latents and "
+                "trained UNets stay valid; above 0 the latent space changes: re-encode and train the UNet)"})
     unet_steps: int = field(default=20000, metadata={"help": "UNet optimisation steps"})
     unet_batch: int = field(default=16, metadata={"help": "clips per UNet batch (per process)"})
     unet_lr: float = field(default=1e-3, metadata={"help": "UNet peak learning rate"})
@@ -125,6 +128,8 @@ class TrainConfig:
             raise ValueError(f"decoder_lr must be > 0, got {self.decoder_lr}")
         if not self.decoder_object_weight >= 0:
             raise ValueError(f"decoder_object_weight must be >= 0, got {self.decoder_object_weight}")
+        if not self.decoder_encoder_lr >= 0:
+            raise ValueError(f"decoder_encoder_lr must be >= 0, got {self.decoder_encoder_lr}")
         if self.direction_steps < 0:
             raise ValueError(f"direction_steps must be >= 0, got {self.direction_steps}")
         if not 0 <= self.direction_min_timestep < 1000:
@@ -239,14 +244,21 @@ def train_vae(cfg: TrainConfig, run: Path, clips: np.ndarray) -> None:
         if step % cfg.checkpoint_every == 0 or step == cfg.vae_steps:
             save_state(ckpt, models={"vae": vae}, optimizer=optimizer, meta={"step": step})
     vae.eval()
+    psnr = set_scaling_factor(vae, frames, cfg.seed)
+    logger.info("VAE done: PSNR %.1f dB, scaling factor %.3f", psnr, vae.config.scaling_factor)
+    vae.save_pretrained(run / "vae")
+
+
+def set_scaling_factor(vae, frames: np.ndarray, seed: int) -> float:
+    """Scale latents to unit variance over 512 random frames, as the UNet's noise schedule assumes;
+    returns the PSNR of those frames' reconstructions."""
     with torch.no_grad():
-        picked = np.random.default_rng(cfg.seed).choice(len(frames), min(512, len(frames)), replace=False)
+        picked = np.random.default_rng(seed).choice(len(frames), min(512, len(frames)), replace=False)
         sample = to_model_range(frames[picked])
         latents = vae.encode(sample).latent_dist.mode()
         recon = vae.decode(latents).sample
     vae.register_to_config(scaling_factor=float(1.0 / latents.std()))
-    logger.info("VAE done: PSNR %.1f dB, scaling factor %.3f", psnr_db(recon, sample), vae.config.scaling_factor)
-    vae.save_pretrained(run / "vae")
+    return psnr_db(recon, sample)
 
 
 def psnr_db(recon: torch.Tensor, target: torch.Tensor) -> float:
@@ -277,7 +289,7 @@ def encode_clips(vae, clips: np.ndarray) -> torch.Tensor:
 def encode_dataset(cfg: TrainConfig, run: Path, clips: np.ndarray, captions: list[list[str]]) -> None:
     from diffusers import AutoencoderKL
 
-    vae = AutoencoderKL.from_pretrained(run / "vae").eval()
+    vae = AutoencoderKL.from_pretrained(run_vae(run)).eval()
     latents = [encode_clips(vae, clips[start:start + 64]) for start in range(0, len(clips), 64)]
     tokenizer, text_encoder = load_tokenizer(TEXT_MAX_LENGTH), load_text_encoder()
     flat = [c for per_clip in captions for c in per_clip] + [""]
@@ -410,6 +422,9 @@ def export(cfg: TrainConfig, run: Path, target: Path) -> Path:
     ema = _initial_unet(cfg, run)  # only the EMA weights are shipped
     if find_state(run / "unet_checkpoint") is None and cfg.init_from and warmed_up_unet(run) is None:
         # No UNet stage in this run (say, only a new decoder): the warm-start model's UNet ships unchanged.
+        if cfg.decoder_encoder_lr > 0:
+            raise ValueError("decoder_encoder_lr > 0 changed the latent space, so the warm-start UNet no longer "
+                             "fits it: run the encode and unet stages before exporting")
         init_card = model_card(cfg.init_from)
         unet_steps = init_card["unet_steps"]
         unet_config = init_card.get("unet_train_config", init_card["train_config"])
