@@ -221,6 +221,10 @@ def test_an_encoder_fine_tune_re_encodes_the_clips_and_needs_a_new_unet(trained,
     from t2v.world.train import encode_clips
 
     cfg, root = trained
+    # In a run that has encoded its clips, a new encoder would leave them stale: refused up front.
+    with pytest.raises(ValueError, match="fresh --out folder"):
+        run(replace(cfg, decoder_steps=1, decoder_encoder_lr=1e-2), stages=("decoder",))
+    assert not (root / "run" / "vae_decoder").exists()
     tune = replace(small_config(tmp_path / "enc"), init_from=str(root / "export"), decoder_steps=2,
                    decoder_encoder_lr=1e-2, unet_steps=1)
     run(tune, stages=("data", "decoder"))

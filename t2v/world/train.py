@@ -59,7 +59,8 @@ STAGES = ("data", "vae", "decoder", "encode", "direction", "unet", "export")
 
 @dataclass
 class TrainConfig:
-    """Every knob of a training run; the defaults train the shipped model."""
+    """Every knob of a training run. The defaults are the first run's; README gives the flags that
+    made the shipped weights from it."""
 
     out: str = field(default="runs/tiny-shapes", metadata={"help": "run folder: data, checkpoints, exports"})
     preset: str = field(default="tiny-shapes", metadata={"help": f"model size preset: {sorted(PRESETS)}"})
@@ -449,6 +450,16 @@ def export(cfg: TrainConfig, run: Path, target: Path) -> Path:
 
 # -- driver --------------------------------------------------------------------
 
+def refuse_stale_latents(run: Path) -> None:
+    """A new encoder would leave this run's cached latents and UNets on the old latent space, and
+    the stages that make them skip once their output exists: ask for a fresh run folder instead."""
+    stale = [p for p in (run / "data" / "encoded.safetensors", warmed_up_unet(run), find_state(run / "unet_checkpoint"))
+             if p is not None and p.exists()]
+    if stale:
+        raise ValueError(f"decoder_encoder_lr > 0 would change the latent space under {', '.join(map(str, stale))}; "
+                         "train the encoder in a fresh --out folder (it can start from --init-from)")
+
+
 def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | None = None) -> None:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -459,6 +470,8 @@ def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | No
     if "data" in stages and not (data_dir / "clips.npy").exists():
         make_dataset(cfg, data_dir)
     tune_decoder = "decoder" in stages and cfg.decoder_steps > 0 and not (run_dir / TUNED_VAE / "config.json").exists()
+    if tune_decoder and cfg.decoder_encoder_lr > 0:
+        refuse_stale_latents(run_dir)
     needs_data = tune_decoder or any(s in stages for s in ("vae", "encode"))
     clips = np.load(data_dir / "clips.npy", mmap_mode="r") if needs_data else None
     vae_source = cfg.vae_from or cfg.init_from
