@@ -157,7 +157,8 @@ def test_batch_splits_across_two_accelerate_processes(frames, tmp_path):
     prompts = _write_batch(tmp_path, frames)
     script = tmp_path / "run_batch.py"
     script.write_text(textwrap.dedent(f"""
-        from t2v.eval.evaluator import Evaluator, process_state
+        from t2v.eval.evaluator import Evaluator
+        from t2v.processes import process_state
         batch = Evaluator().evaluate_batch({str(prompts)!r}, {str(tmp_path / "videos")!r},
                                            out_dir={str(tmp_path / "out")!r})
         state = process_state()

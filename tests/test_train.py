@@ -4,10 +4,14 @@ warm start from an exported model, and an export that loads and generates."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -23,6 +27,8 @@ from t2v.world.holdout import spec_is_heldout
 from t2v.world.spec import TRANSLATIONS, TRAVEL, WorldSpec
 from t2v.world.train import TrainConfig, _initial_unet, caption_dataset, run
 from t2v.world.training_state import find_state
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def small_config(out) -> TrainConfig:
@@ -242,3 +248,22 @@ def test_an_encoder_fine_tune_re_encodes_the_clips_and_needs_a_new_unet(trained,
     cached = load_file(str(tmp_path / "enc" / "data" / "encoded.safetensors"))["latents"]
     assert torch.allclose(cached, encode_clips(tuned.eval(), clips), atol=1e-5)
     assert load_pipeline(str(tmp_path / "export")).vae.config.scaling_factor == tuned.config.scaling_factor
+
+
+def test_two_accelerate_processes_share_one_run(tmp_path):
+    """Under ``accelerate launch`` (torchrun, a CPU gloo group here) the data, VAE and encode stages
+    run once, on the main process, and the UNet stage trains on both."""
+    accelerate = Path(sys.executable).with_name("accelerate")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29518",
+           "-m", "t2v.world.train", "--out", str(tmp_path / "run"), "--preset", "test", "--clips", "6",
+           "--captions-per-clip", "2", "--vae-steps", "2", "--vae-batch", "4", "--unet-steps", "2",
+           "--unet-batch", "2", "--warmup", "1", "--checkpoint-every", "1", "--log-every", "1",
+           "--export", str(tmp_path / "export")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.count("VAE done") == 1  # one process trained the VAE ...
+    assert proc.stderr.count("unet step 2/2") == 1  # ... and logged the UNet stage
+    assert checkpoint_step(tmp_path / "run") == 2
+    assert load_pipeline(str(tmp_path / "export")).t2v_card["unet_steps"] == 2

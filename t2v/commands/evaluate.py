@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     evaluator = make_evaluator(args)
     if args.batch:
-        from t2v.eval.evaluator import process_state
+        from t2v.processes import process_state
 
         batch = evaluator.evaluate_batch(args.batch, args.videos, out_dir=args.out)
         if not process_state().is_main_process:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..processes import process_state
 from ..video import VIDEO_EXTENSIONS
 from .results import BatchError, BatchResult, VideoResult
 from .scoring import aggregate, score_video
@@ -166,18 +167,6 @@ def _parse_line(number: int, raw: str, folder: Path) -> BatchItem | BatchError:
             return BatchError(number, f"no {item_id}.mp4 or {item_id}.gif in {str(folder)!r}", id=item_id)
         return BatchItem(number, prompt, found, item_id)
     return BatchItem(number, prompt, folder / video, item_id)
-
-
-# -- processes --------------------------------------------------------------------------
-
-def process_state() -> Any:
-    """The ``accelerate`` process state; processes launched on a machine without CUDA (or with
-    ``ACCELERATE_USE_CPU``) join a CPU (gloo) group instead of running alone."""
-    import torch
-    from accelerate import PartialState
-    from accelerate.utils import parse_flag_from_env
-
-    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or not torch.cuda.is_available())
 
 
 # -- the facade -------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from ..processes import process_state, uses_cpu
 from .architecture import (
     PRESETS,
     TEXT_MAX_LENGTH,
@@ -349,7 +350,7 @@ def _initial_unet(cfg: TrainConfig, run: Path | None = None):
 def train_unet(cfg: TrainConfig, run: Path) -> None:
     from accelerate import Accelerator
 
-    accelerator = Accelerator()
+    accelerator = Accelerator(cpu=uses_cpu())
     data = load_file(str(run / "data" / "encoded.safetensors"))
     latents, text = data["latents"], data["text"]
     empty_index = len(text) - 1
@@ -461,9 +462,24 @@ def refuse_stale_latents(run: Path) -> None:
 
 
 def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | None = None) -> None:
+    """Run ``stages`` in order. Under ``accelerate launch`` the UNet stage trains on every process;
+    the others write shared files, so the main process runs them while the rest wait."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    state = process_state()
     run_dir = Path(cfg.out)
+    if state.is_main_process:
+        prepare(cfg, run_dir, stages)
+    state.wait_for_everyone()
+    if "unet" in stages:
+        train_unet(cfg, run_dir)
+    if "export" in stages and state.is_main_process:
+        path = export(cfg, run_dir, export_to or run_dir / "tiny-shapes")
+        logger.info("exported %s", path)
+
+
+def prepare(cfg: TrainConfig, run_dir: Path, stages: tuple[str, ...]) -> None:
+    """The single-process stages before the UNet stage: data, VAE, decoder, encode, direction warm-up."""
     data_dir = run_dir / "data"
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
@@ -488,11 +504,6 @@ def run(cfg: TrainConfig, stages: tuple[str, ...] = STAGES, export_to: Path | No
         encode_dataset(cfg, run_dir, np.asarray(clips), caps)
     if "direction" in stages and cfg.direction_steps > 0 and warmed_up_unet(run_dir) is None:
         warm_up_directions(cfg, run_dir, _initial_unet(cfg))
-    if "unet" in stages:
-        train_unet(cfg, run_dir)
-    if "export" in stages:
-        path = export(cfg, run_dir, export_to or run_dir / "tiny-shapes")
-        logger.info("exported %s", path)
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, tuple[str, ...], Path | None]:
