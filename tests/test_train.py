@@ -16,13 +16,18 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from t2v.generation import generate
 from t2v.models import load_pipeline
 from t2v.world.architecture import TEXT_MAX_LENGTH, build_unet, load_tokenizer
 from t2v.world.captions import captions, lexicon
-from t2v.world.direction_warmup import DIRECTIONAL_MOTIONS, centred_direction_specs
+from t2v.world.direction_warmup import (
+    DIRECTION_DATA,
+    DIRECTIONAL_MOTIONS,
+    DirectionBatches,
+    centred_direction_specs,
+)
 from t2v.world.holdout import spec_is_heldout
 from t2v.world.spec import TRANSLATIONS, TRAVEL, WorldSpec
 from t2v.world.train import TrainConfig, _initial_unet, caption_dataset, run
@@ -180,6 +185,15 @@ def test_direction_warm_up_trains_first_and_the_unet_stage_goes_on_from_it(train
     # Half of each UNet-stage batch may come from the warm-up's clips, so the stage keeps what it taught.
     run(replace(warm, direction_share=0.5), stages=("unet",))
     assert checkpoint_step(tmp_path / "dir") == 1
+    # Those clips are encoded once and cached; a different request encodes them again.
+    cache = tmp_path / "dir" / DIRECTION_DATA
+    with safe_open(str(cache), "pt") as f:
+        key, cached = f.metadata(), {name: f.get_tensor(name) for name in f.keys()}
+    assert cached["latents"].shape[0] == warm.direction_clips
+    save_file({**cached, "latents": torch.zeros_like(cached["latents"])}, str(cache), metadata=key)
+    assert torch.all(DirectionBatches.build(warm, tmp_path / "dir").latents == 0)  # read, not re-encoded
+    assert DirectionBatches.build(replace(warm, direction_clips=2), tmp_path / "dir").latents.shape[0] == 2
+    assert load_file(str(tmp_path / "dir" / DIRECTION_DATA))["latents"].shape[0] == 2
 
 
 def test_decoder_fine_tune_trains_only_the_decoder_resumes_and_is_exported(trained, tmp_path, caplog):

@@ -13,12 +13,15 @@ hundred steps leave the saddle; the ordinary ``unet`` stage then goes on from th
 from __future__ import annotations
 
 import logging
+import os
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from .decoder_finetune import run_vae
 from .holdout import spec_is_heldout
@@ -30,6 +33,7 @@ from .training_state import StageProgress, resume_step
 logger = logging.getLogger(__name__)
 
 DIRECTIONAL_MOTIONS = ("left", "right", "up", "down", "grow", "shrink")
+DIRECTION_DATA = "direction_data.safetensors"
 WARMUP_UNET = "direction_unet"
 
 
@@ -71,7 +75,25 @@ class DirectionBatches:
 
     @classmethod
     def build(cls, cfg, run: Path) -> DirectionBatches:
-        """Render, caption and encode ``cfg.direction_clips`` centred clips with the run's VAE (same on each resume)."""
+        """The run's cached centred clips, or else render, caption and encode ``cfg.direction_clips`` of them
+        with the run's VAE (the same on each resume) and cache them, for the UNet stage and its processes."""
+        cache = run / DIRECTION_DATA
+        key = {"clips": str(cfg.direction_clips), "seed": str(cfg.seed), "frames": str(cfg.model.frames),
+               "size": str(cfg.model.size)}
+        if cache.exists():
+            with safe_open(str(cache), "pt") as f:
+                if f.metadata() == key:
+                    tensors = {name: f.get_tensor(name) for name in f.keys()}
+                    return cls(tensors["latents"], tensors["text"], tensors["empty"], cfg.direction_min_timestep,
+                               cfg.caption_dropout)
+        data = cls._encode(cfg, run)
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")  # processes may race: each its own file
+        save_file({"latents": data.latents, "text": data.text, "empty": data.empty}, str(partial), metadata=key)
+        partial.replace(cache)
+        return data
+
+    @classmethod
+    def _encode(cls, cfg, run: Path) -> DirectionBatches:
         from diffusers import AutoencoderKL
 
         from .architecture import TEXT_MAX_LENGTH, load_text_encoder, load_tokenizer

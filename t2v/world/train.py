@@ -47,7 +47,7 @@ from .architecture import (
     load_tokenizer,
 )
 from .decoder_finetune import TUNED_VAE, finetune_decoder, run_vae
-from .direction_warmup import DirectionBatches, warm_up_directions, warmed_up_unet
+from .direction_warmup import DIRECTION_DATA, DirectionBatches, warm_up_directions, warmed_up_unet
 from .holdout import spec_is_heldout
 from .render import render
 from .sampling import sample_spec
@@ -454,8 +454,9 @@ def export(cfg: TrainConfig, run: Path, target: Path) -> Path:
 def refuse_stale_latents(run: Path) -> None:
     """A new encoder would leave this run's cached latents and UNets on the old latent space, and
     the stages that make them skip once their output exists: ask for a fresh run folder instead."""
-    stale = [p for p in (run / "data" / "encoded.safetensors", warmed_up_unet(run), find_state(run / "unet_checkpoint"))
-             if p is not None and p.exists()]
+    made = (run / "data" / "encoded.safetensors", run / DIRECTION_DATA, warmed_up_unet(run),
+            find_state(run / "unet_checkpoint"))
+    stale = [p for p in made if p is not None and p.exists()]
     if stale:
         raise ValueError(f"decoder_encoder_lr > 0 would change the latent space under {', '.join(map(str, stale))}; "
                          "train the encoder in a fresh --out folder (it can start from --init-from)")
@@ -504,6 +505,8 @@ def prepare(cfg: TrainConfig, run_dir: Path, stages: tuple[str, ...]) -> None:
         encode_dataset(cfg, run_dir, np.asarray(clips), caps)
     if "direction" in stages and cfg.direction_steps > 0 and warmed_up_unet(run_dir) is None:
         warm_up_directions(cfg, run_dir, _initial_unet(cfg))
+    if "unet" in stages and round(cfg.direction_share * cfg.unet_batch):
+        DirectionBatches.build(cfg, run_dir)  # cached here, so the UNet stage's processes only read it
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, tuple[str, ...], Path | None]:
