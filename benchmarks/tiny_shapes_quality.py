@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pipe = load_pipeline(args.model)
+    pipe.set_progress_bar_config(disable=True)  # hundreds of videos: the per-video bar would bury the figures
     defaults = model_defaults(pipe)
     specs = heldout_specs(args.n, args.seed, int(defaults["frames"]), int(defaults["size"]), args.two_objects)
     oracle = ShapesOracle()
