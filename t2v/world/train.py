@@ -347,6 +347,11 @@ def _initial_unet(cfg: TrainConfig, run: Path | None = None):
     return build_unet(cfg.model)
 
 
+def direction_clips_per_batch(cfg: TrainConfig) -> int:
+    """Clips of each UNet-stage batch drawn from the direction warm-up's centred clips."""
+    return round(cfg.direction_share * cfg.unet_batch)
+
+
 def train_unet(cfg: TrainConfig, run: Path) -> None:
     from accelerate import Accelerator
 
@@ -372,7 +377,7 @@ def train_unet(cfg: TrainConfig, run: Path) -> None:
     unet, optimizer = accelerator.prepare(unet, optimizer)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + step * 7 + accelerator.process_index)
     frames = latents.shape[2]
-    mixed = round(cfg.direction_share * cfg.unet_batch)  # clips of each batch from the direction warm-up's data
+    mixed = direction_clips_per_batch(cfg)
     direction = DirectionBatches.build(cfg, run) if mixed else None
     unet.train()
     running, t0 = 0.0, time.time()
@@ -505,7 +510,7 @@ def prepare(cfg: TrainConfig, run_dir: Path, stages: tuple[str, ...]) -> None:
         encode_dataset(cfg, run_dir, np.asarray(clips), caps)
     if "direction" in stages and cfg.direction_steps > 0 and warmed_up_unet(run_dir) is None:
         warm_up_directions(cfg, run_dir, _initial_unet(cfg))
-    if "unet" in stages and round(cfg.direction_share * cfg.unet_batch):
+    if "unet" in stages and direction_clips_per_batch(cfg):
         DirectionBatches.build(cfg, run_dir)  # cached here, so the UNet stage's processes only read it
 
 
