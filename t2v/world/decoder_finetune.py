@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .training_state import StageProgress, resume_step
+from .training_state import StageProgress, resume_step, save_pretrained_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +107,4 @@ def finetune_decoder(cfg, run: Path, clips: np.ndarray) -> Path:
     sample = np.asarray(clips[: min(n_clips, 16), 0])
     logger.info("decoder fine-tune done: PSNR %.1f dB, scaling factor %.3f",
                 psnr_db(to_model_range(reconstruct(vae, sample)), to_model_range(sample)), vae.config.scaling_factor)
-    target = run / TUNED_VAE
-    partial = target.with_name(target.name + ".tmp")
-    vae.save_pretrained(partial)
-    partial.replace(target)
-    return target
+    return save_pretrained_atomically(vae, run / TUNED_VAE)

@@ -28,7 +28,7 @@ from .holdout import spec_is_heldout
 from .render import render
 from .sampling import sample_spec
 from .spec import TRANSLATIONS, TRAVEL, WorldSpec
-from .training_state import StageProgress, resume_step
+from .training_state import StageProgress, resume_step, save_pretrained_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,6 @@ def warm_up_directions(cfg, run: Path, initial_unet) -> Path:
     from .architecture import build_train_scheduler
     from .train import apply_gradients, diffusion_loss
 
-    target = run / WARMUP_UNET
     data = DirectionBatches.build(cfg, run)
     unet = initial_unet
     optimizer = torch.optim.AdamW(unet.parameters(), lr=cfg.direction_lr, weight_decay=1e-2)
@@ -154,6 +153,4 @@ def warm_up_directions(cfg, run: Path, initial_unet) -> Path:
         step += 1
         progress.after(step, loss.item())
     unet.eval()
-    unet.save_pretrained(target.with_name(target.name + ".tmp"))
-    target.with_name(target.name + ".tmp").replace(target)
-    return target
+    return save_pretrained_atomically(unet, run / WARMUP_UNET)

@@ -79,6 +79,15 @@ def save_state(
     return folder
 
 
+def save_pretrained_atomically(model: Any, target: Path) -> Path:
+    """``model.save_pretrained(target)`` through a temporary folder, so a stage that checks ``target``
+    to know it is done never finds it half written."""
+    partial = target.with_name(target.name + ".tmp")
+    model.save_pretrained(partial)
+    partial.replace(target)
+    return target
+
+
 def find_state(folder: str | Path) -> Path | None:
     """The checkpoint to resume from: ``folder``, or the previous one kept as ``<folder>.old`` when a save
     was interrupted between its two renames; None when there is none."""
