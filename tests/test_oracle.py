@@ -15,9 +15,9 @@ from scipy import ndimage
 
 from t2v.world.facts import ObjectRef, Question, falsify, spec_facts, truth
 from t2v.world.oracle import OracleAnswer, OracleSettings, ShapesOracle
+from t2v.world.oracle.shape_fit import fit_errors, shape_coverage
 from t2v.world.render import render
 from t2v.world.sampling import sample_spec
-from t2v.world.shape_fit import fit_errors, shape_coverage
 from t2v.world.spec import ShapeObject, WorldSpec
 
 SCENES = 24  # per test; the benchmark uses 500

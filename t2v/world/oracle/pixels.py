@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .spec import COLORS
+from ..spec import COLORS
 
 COLOR_NAMES: tuple[str, ...] = tuple(COLORS)
 WORK_SIZE = 64  # analysis runs near this side length; pixel thresholds are given at this scale

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..render import CHECKER_CELLS
+from ..spec import BACKGROUNDS
 from .pixels import chroma
-from .render import CHECKER_CELLS
-from .spec import BACKGROUNDS
 
 PLAIN_BACKGROUNDS: tuple[str, ...] = tuple(b for b in BACKGROUNDS if b != "checkered")
 

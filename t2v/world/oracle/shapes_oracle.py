@@ -24,13 +24,13 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from scipy import ndimage
 
+from ..facts import ObjectRef, Question, relation_holds
+from ..spec import CAMERA_TRAVEL, CAMERAS
 from .attributes import AttributeScales, describe_track, sigmoid
 from .background import pan_shifts, read_background
 from .blobs import Blob, find_blobs, measure_blobs
-from .facts import ObjectRef, Question, relation_holds
 from .pixels import PALETTE_MAGNITUDES, WORK_SIZE, chroma, to_rgb255, to_work_resolution
 from .reading import ObjectReading, SceneReading
-from .spec import CAMERA_TRAVEL, CAMERAS
 from .tracking import link_blobs
 
 logger = logging.getLogger(__name__)

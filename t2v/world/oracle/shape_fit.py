@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import minimize, minimize_scalar
 
-from .spec import SHAPES
+from ..spec import SHAPES
 
 SUPERSAMPLE = 2
 _AREA_PER_R2 = {"circle": math.pi, "square": 1.8**2, "triangle": 3.0 * math.sqrt(3.0) / 4.0 * 1.35**2}

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..facts import SIZE_THRESHOLD
+from ..spec import BOUNCE_HEIGHT, GROW_RANGE, TRAVEL
 from .blobs import Blob
-from .facts import SIZE_THRESHOLD
 from .pixels import COLOR_NAMES, PALETTE_HUES, hue_degrees, hue_distance
 from .reading import FrameReading, ObjectReading
 from .shape_fit import fit_errors
-from .spec import BOUNCE_HEIGHT, GROW_RANGE, TRAVEL
 
 # Area of each shape in units of r² (see render.py: square half side 0.9 r, triangle circumradius 1.35 r).
 AREA_PER_R2: dict[str, float] = {
