@@ -1,4 +1,4 @@
-"""Does the caption steer which way a tiny-shapes object moves? (``t2v.world.steering``)
+"""Does the caption steer which way a tiny-shapes object moves? (``t2v.training.tiny_shapes.steering``)
 
 The quality benchmark finds motion often reversed (up for down, right for left). This measures
 the cause in a minute or two: rendered one-object clips moving left, right, up or down are
@@ -21,7 +21,7 @@ import numpy as np
 
 from t2v.generation import model_defaults
 from t2v.models import load_pipeline
-from t2v.world.steering import directional_specs, measure_steering
+from t2v.training.tiny_shapes.steering import directional_specs, measure_steering
 
 
 def main(argv: list[str] | None = None) -> int:

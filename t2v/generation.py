@@ -5,20 +5,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-DEFAULT_FPS = 8
-DEFAULT_GUIDANCE = 7.5
-TINY_SHAPES_GUIDANCE = 4.0
+from .pipelines.pipeline_t2v_animatediff import STOCK_FPS, STOCK_GUIDANCE_SCALE, STOCK_NUM_FRAMES
 
 
 def model_defaults(pipe) -> dict[str, int | float]:
-    """Native frame side, frame count, fps and guidance of a loaded pipeline."""
-    card = getattr(pipe, "t2v_card", None)
-    if card:
-        return {"size": card["size"], "frames": card["frames"], "fps": card.get("fps", DEFAULT_FPS),
-                "guidance": card.get("guidance", TINY_SHAPES_GUIDANCE)}
+    """Native frame side, frame count, fps and guidance of a loaded pipeline.
+
+    A :class:`~t2v.pipelines.T2VAnimateDiffPipeline` states them as settings; any other diffusers pipeline
+    gets diffusers' AnimateDiff defaults, and its size from the UNet.
+    """
+    config = pipe.config
     sample = pipe.unet.config.sample_size
     side = (sample if isinstance(sample, int) else sample[0]) * pipe.vae_scale_factor
-    return {"size": side, "frames": 16, "fps": DEFAULT_FPS, "guidance": DEFAULT_GUIDANCE}
+    return {
+        "size": side,
+        "frames": config.get("native_num_frames") or STOCK_NUM_FRAMES,
+        "fps": config.get("native_fps") or STOCK_FPS,
+        "guidance": config.get("native_guidance_scale") or STOCK_GUIDANCE_SCALE,
+    }
 
 
 def check_generation_args(*, prompt: str, num_frames: int, size: int, num_inference_steps: int) -> None:

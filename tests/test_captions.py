@@ -117,7 +117,7 @@ def test_still_may_go_unsaid_but_everything_else_is_stated():
 
 
 def test_captions_fit_the_text_encoder():
-    architecture = pytest.importorskip("t2v.world.architecture")
+    architecture = pytest.importorskip("t2v.models.architecture")
     try:
         tokenizer = architecture.load_tokenizer()
     except ImportError as err:  # the MiniLM package is optional outside the full install

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from t2v.world.architecture import build_vae
-from t2v.world.decoder_finetune import finetune_decoder, object_weights, reconstruct
+from t2v.models.architecture import build_vae
+from t2v.training.common import reconstruct
+from t2v.training.tiny_shapes.config import TrainConfig
+from t2v.training.tiny_shapes.decoder import finetune_decoder, object_weights
 from t2v.world.render import render
 from t2v.world.sampling import sample_spec
 from t2v.world.spec import BACKGROUNDS
-from t2v.world.train import TrainConfig
 
 
 def test_object_pixels_and_their_rim_weigh_more_on_every_background():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from t2v.models import load_pipeline
+from t2v.training.common import to_model_range
+from t2v.training.tiny_shapes.steering import ANTONYMS, directional_specs, drift, measure_steering
 from t2v.world.render import render
 from t2v.world.spec import BACKGROUNDS, TRANSLATIONS, TRAVEL, ShapeObject, WorldSpec
-from t2v.world.steering import ANTONYMS, directional_specs, drift, measure_steering
-from t2v.world.train import to_model_range
 
 
 def _moving(direction: str, background: str = "gray") -> WorldSpec:

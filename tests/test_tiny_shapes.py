@@ -4,9 +4,9 @@ import pytest
 
 from t2v.generation import generate
 from t2v.models import load_pipeline, model_card, tiny_shapes_path
+from t2v.training.tiny_shapes.steering import directional_specs, measure_steering
 from t2v.world.facts import ObjectRef, Question
 from t2v.world.oracle import ShapesOracle
-from t2v.world.steering import directional_specs, measure_steering
 
 
 @pytest.fixture(scope="module")

@@ -19,19 +19,22 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from t2v.generation import generate
-from t2v.models import load_pipeline
-from t2v.world.architecture import TEXT_MAX_LENGTH, build_unet, load_tokenizer
-from t2v.world.captions import captions, lexicon
-from t2v.world.direction_warmup import (
-    DIRECTION_DATA,
+from t2v.models import load_pipeline, model_card
+from t2v.models.architecture import TEXT_MAX_LENGTH, build_unet, load_tokenizer
+from t2v.training.checkpoint import find_state
+from t2v.training.tiny_shapes.config import TrainConfig
+from t2v.training.tiny_shapes.data import caption_dataset
+from t2v.training.tiny_shapes.direction import (
     DIRECTIONAL_MOTIONS,
     DirectionBatches,
     centred_direction_specs,
 )
+from t2v.training.tiny_shapes.run_folder import DIRECTION_DATA
+from t2v.training.tiny_shapes.train import run
+from t2v.training.tiny_shapes.unet import initial_unet
+from t2v.world.captions import captions, lexicon
 from t2v.world.holdout import spec_is_heldout
 from t2v.world.spec import TRANSLATIONS, TRAVEL, WorldSpec
-from t2v.world.train import TrainConfig, _initial_unet, caption_dataset, run
-from t2v.world.training_state import find_state
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +68,7 @@ def test_every_stage_runs_and_the_export_loads_as_a_pipeline(trained):
     assert {p.dtype for p in pipe.unet.parameters()} == {torch.float32}  # ... computed in float32
     frames, _ = generate(pipe, "a big red circle moving right on a black background", num_inference_steps=2)
     assert frames.shape == (cfg.model.frames, cfg.model.size, cfg.model.size, 3)
-    assert pipe.t2v_card["unet_steps"] == cfg.unet_steps
+    assert model_card(root / "export")["unet_steps"] == cfg.unet_steps
 
 
 def test_a_longer_run_resumes_from_the_last_checkpoint(trained, caplog):
@@ -180,7 +183,7 @@ def test_direction_warm_up_trains_first_and_the_unet_stage_goes_on_from_it(train
     assert "resumed the direction warm-up at step 2" in caplog.text
     # The UNet stage starts from the warmed weights (its first EMA copy is them).
     warmed = load_file(str(tmp_path / "dir" / "direction_unet" / "diffusion_pytorch_model.safetensors"))
-    start = _initial_unet(warm, tmp_path / "dir").state_dict()
+    start = initial_unet(warm, tmp_path / "dir").state_dict()
     assert all(torch.equal(start[k], warmed[k].float()) for k in warmed)
     # Half of each UNet-stage batch may come from the warm-up's clips, so the stage keeps what it taught.
     run(replace(warm, direction_share=0.5), stages=("unet",))
@@ -238,7 +241,7 @@ def test_an_encoder_fine_tune_re_encodes_the_clips_and_needs_a_new_unet(trained,
     import numpy as np
     from diffusers import AutoencoderKL
 
-    from t2v.world.train import encode_clips
+    from t2v.training.common import encode_clips
 
     cfg, root = trained
     # In a run that has encoded its clips, a new encoder would leave them stale: refused up front.
@@ -271,7 +274,7 @@ def test_two_accelerate_processes_share_one_run(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
            "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29518",
-           "-m", "t2v.world.train", "--out", str(tmp_path / "run"), "--preset", "test", "--clips", "6",
+           "-m", "t2v.training.tiny_shapes", "--out", str(tmp_path / "run"), "--preset", "test", "--clips", "6",
            "--captions-per-clip", "2", "--vae-steps", "2", "--vae-batch", "4", "--unet-steps", "2",
            "--unet-batch", "2", "--warmup", "1", "--checkpoint-every", "1", "--log-every", "1",
            "--export", str(tmp_path / "export")]
@@ -280,4 +283,19 @@ def test_two_accelerate_processes_share_one_run(tmp_path):
     assert proc.stderr.count("VAE done") == 1  # one process trained the VAE ...
     assert proc.stderr.count("unet step 2/2") == 1  # ... and logged the UNet stage
     assert checkpoint_step(tmp_path / "run") == 2
-    assert load_pipeline(str(tmp_path / "export")).t2v_card["unet_steps"] == 2
+    assert model_card(tmp_path / "export")["unet_steps"] == 2
+
+
+def test_training_data_holds_no_held_out_combination(tmp_path):
+    """The rendered training specs avoid every held-out pair, though a quarter of random scenes would use one."""
+    from t2v.training.tiny_shapes.data import make_dataset
+    from t2v.world.holdout import HELDOUT_COLOR_MOTION, HELDOUT_COLOR_SHAPE
+
+    cfg = replace(small_config(tmp_path), clips=300)
+    make_dataset(cfg, tmp_path / "data")
+    specs = [WorldSpec.from_json(line) for line in (tmp_path / "data" / "specs.jsonl").read_text().splitlines()]
+    assert len(specs) == 300
+    objects = [o for s in specs for o in s.objects]
+    assert not {(o.color, o.shape) for o in objects} & HELDOUT_COLOR_SHAPE
+    assert not {(o.color, o.motion) for o in objects} & HELDOUT_COLOR_MOTION
+    assert {o.color for o in objects} >= {"red", "blue", "yellow", "green", "purple", "orange"}  # the colours stay

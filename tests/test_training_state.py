@@ -3,7 +3,7 @@ import os
 import pytest
 import torch
 
-from t2v.world.training_state import find_state, load_state, save_state
+from t2v.training.checkpoint import find_state, load_state, save_state
 
 
 def _trained():

@@ -10,7 +10,7 @@ import torch
 def build_tiny_shapes_folder(target: Path, seed: int = 0) -> Path:
     """An exported tiny-shapes-format model with random weights (the 'test' preset)."""
     from t2v.models import save_tiny_shapes_format
-    from t2v.world.architecture import PRESETS, TEXT_MAX_LENGTH, build_sample_scheduler, build_unet, build_vae
+    from t2v.models.architecture import PRESETS, TEXT_MAX_LENGTH, build_sample_scheduler, build_unet, build_vae
 
     preset = PRESETS["test"]
     torch.manual_seed(seed)
@@ -25,7 +25,7 @@ def build_sd_base_and_adapter(root: Path, seed: int = 0) -> tuple[Path, Path]:
     from diffusers import AutoencoderKL, DDIMScheduler, MotionAdapter, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import BertConfig, BertModel
 
-    from t2v.world.architecture import load_tokenizer
+    from t2v.models.architecture import load_tokenizer
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(

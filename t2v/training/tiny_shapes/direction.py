@@ -1,7 +1,7 @@
 """Direction warm-up: a short UNet stage that makes direction words steer which way objects move.
 
 Why it exists: a UNet trained only on the ordinary clips lets "left"/"right", "up"/"down" and
-"grow"/"shrink" decide nothing (:mod:`t2v.world.steering` measures a steer of 0). At low noise the
+"grow"/"shrink" decide nothing (:mod:`t2v.training.tiny_shapes.steering` measures a steer of 0). At low noise the
 direction is already visible in the noisy clip; at high noise, with objects starting anywhere,
 the mean clip of "moving up" barely moves, so the path from the words to the frame index (the
 motion modules' positional embedding) gets almost no gradient and never leaves its saddle. Here
@@ -23,24 +23,20 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .decoder_finetune import run_vae
-from .holdout import spec_is_heldout
-from .render import render
-from .sampling import sample_spec
-from .spec import TRANSLATIONS, TRAVEL, WorldSpec
-from .training_state import StageProgress, resume_step, save_pretrained_atomically
+from ...models.architecture import TEXT_MAX_LENGTH, build_train_scheduler, load_text_encoder, load_tokenizer
+from ...world.captions import captions
+from ...world.holdout import spec_is_heldout
+from ...world.render import render
+from ...world.sampling import sample_spec
+from ...world.spec import TRANSLATIONS, TRAVEL, WorldSpec
+from ..checkpoint import StageProgress, resume_step, save_pretrained_atomically
+from ..common import apply_gradients, diffusion_loss, encode_clips, encode_text
+from .run_folder import DIRECTION_DATA, WARMUP_UNET, run_vae
 
 logger = logging.getLogger(__name__)
 
 DIRECTIONAL_MOTIONS = ("left", "right", "up", "down", "grow", "shrink")
-DIRECTION_DATA = "direction_data.safetensors"
-WARMUP_UNET = "direction_unet"
 
-
-def warmed_up_unet(run: Path) -> Path | None:
-    """The run's direction-warm-up UNet folder, once the warm-up has saved it; else None."""
-    folder = run / WARMUP_UNET
-    return folder if (folder / "config.json").exists() else None
 
 
 def centred_direction_specs(n: int, seed: int, frames: int, size: int) -> list[WorldSpec]:
@@ -96,9 +92,6 @@ class DirectionBatches:
     def _encode(cls, cfg, run: Path) -> DirectionBatches:
         from diffusers import AutoencoderKL
 
-        from .architecture import TEXT_MAX_LENGTH, load_text_encoder, load_tokenizer
-        from .captions import captions
-        from .train import encode_clips, encode_text
 
         preset = cfg.model
         specs = centred_direction_specs(cfg.direction_clips, cfg.seed + 2, preset.frames, preset.size)
@@ -131,9 +124,6 @@ def warm_up_directions(cfg, run: Path, initial_unet) -> Path:
 
     The learning rate is constant: the point is to leave a saddle, not to settle in a minimum.
     """
-    from .architecture import build_train_scheduler
-    from .train import apply_gradients, diffusion_loss
-
     data = DirectionBatches.build(cfg, run)
     unet = initial_unet
     optimizer = torch.optim.AdamW(unet.parameters(), lr=cfg.direction_lr, weight_decay=1e-2)

@@ -24,20 +24,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .training_state import StageProgress, resume_step, save_pretrained_atomically
+from ..checkpoint import StageProgress, resume_step, save_pretrained_atomically
+from ..common import apply_gradients, lr_at, psnr_db, reconstruct, to_model_range
+from .run_folder import TUNED_VAE
+from .vae import set_scaling_factor
 
 logger = logging.getLogger(__name__)
 
-TUNED_VAE = "vae_decoder"
 # Every background of the world is grey-scale, every object colour saturated: a pixel whose channels
 # spread by more than this (0-255) belongs to an object.
 OBJECT_SPREAD = 30.0
 
-
-def run_vae(run: Path) -> Path:
-    """The VAE folder a run exports: the fine-tuned decoder's once that stage has saved it."""
-    tuned = run / TUNED_VAE
-    return tuned if (tuned / "config.json").exists() else run / "vae"
 
 
 def object_weights(frames: torch.Tensor, object_weight: float) -> torch.Tensor:
@@ -48,22 +45,12 @@ def object_weights(frames: torch.Tensor, object_weight: float) -> torch.Tensor:
     return 1.0 + object_weight * F.max_pool2d(mask, kernel_size=3, stride=1, padding=1)
 
 
-def reconstruct(vae, frames: np.ndarray) -> np.ndarray:
-    """uint8 frames ``(F, H, W, 3)`` through the VAE (posterior mode) and back, as uint8."""
-    from .train import to_model_range
-
-    with torch.no_grad():
-        recon = vae.decode(vae.encode(to_model_range(frames)).latent_dist.mode()).sample
-    return recon.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-
 
 def finetune_decoder(cfg, run: Path, clips: np.ndarray) -> Path:
     """Train the decoder of ``run``'s VAE (and its encoder if ``cfg.decoder_encoder_lr`` > 0) for
     ``cfg.decoder_steps`` steps on random training frames; save the whole VAE to ``run / TUNED_VAE``.
     Resumes from its own checkpoint."""
     from diffusers import AutoencoderKL
-
-    from .train import apply_gradients, lr_at, psnr_db, set_scaling_factor, to_model_range
 
     vae = AutoencoderKL.from_pretrained(run / "vae")
     vae.requires_grad_(False)

@@ -15,11 +15,11 @@ import random
 import numpy as np
 import torch
 
-from .captions import canonical_caption
-from .render import render
-from .sampling import sample_spec
-from .spec import BACKGROUNDS, TRANSLATIONS, WorldSpec
-from .train import encode_clips, encode_text, to_model_range
+from ...world.captions import canonical_caption
+from ...world.render import render
+from ...world.sampling import sample_spec
+from ...world.spec import BACKGROUNDS, TRANSLATIONS, WorldSpec
+from ..common import encode_clips, encode_text, to_model_range
 
 ANTONYMS = {"left": "right", "right": "left", "up": "down", "down": "up"}
 TIMESTEPS = (990, 950, 850, 700, 500)
