@@ -243,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
               "(from the DSG project, j-min/DSG, dsg/data/dsg-1k-anns.csv)", file=sys.stderr)
         return 2
     try:
-        from t2v.eval.parsing import load_spacy
         from t2v.eval.questions import RuleBasedQuestionGenerator
+        from t2v.eval.spacy_parser import load_spacy
 
         nlp = load_spacy()
     except ImportError as err:

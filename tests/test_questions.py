@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from t2v.eval import parsing
+from t2v.eval import spacy_parser
 from t2v.eval.questions import RuleBasedQuestionGenerator
 from t2v.eval.segments import extract_camera, extract_quotes, split_segments
 from t2v.eval.types import CATEGORIES, EvalQuestion, SceneGraph
 from t2v.eval.wording import article, gerund, when
 
-needs_spacy = pytest.mark.skipif(not parsing.spacy_available(), reason="spaCy's English pipeline not installed")
+needs_spacy = pytest.mark.skipif(not spacy_parser.spacy_available(), reason="spaCy's English pipeline not installed")
 
 VARIED_PROMPTS = [
     "two red apples on a wooden table",
@@ -30,7 +30,7 @@ VARIED_PROMPTS = [
 
 @pytest.fixture(scope="module")
 def spacy_generator() -> RuleBasedQuestionGenerator:
-    if not parsing.spacy_available():
+    if not spacy_parser.spacy_available():
         pytest.skip("spaCy's English pipeline not installed")
     return RuleBasedQuestionGenerator(parser="spacy")
 
@@ -230,14 +230,14 @@ def test_bad_batch_and_options(lexicon_generator: RuleBasedQuestionGenerator) ->
 
 
 def test_missing_spacy_model_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    parsing.load_spacy.cache_clear()
-    monkeypatch.setattr(parsing, "SPACY_MODEL_MODULES", ("t2v_no_such_model_a", "t2v_no_such_model_b"))
+    spacy_parser.load_spacy.cache_clear()
+    monkeypatch.setattr(spacy_parser, "SPACY_MODEL_MODULES", ("t2v_no_such_model_a", "t2v_no_such_model_b"))
     try:
         with pytest.raises(ImportError, match=r"\[nlp\]"):
-            parsing.load_spacy()
-        assert not parsing.spacy_available()
+            spacy_parser.load_spacy()
+        assert not spacy_parser.spacy_available()
     finally:
-        parsing.load_spacy.cache_clear()
+        spacy_parser.load_spacy.cache_clear()
 
 
 def test_segments_and_camera_text() -> None:

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from t2v.eval import parsing
+from t2v.eval import spacy_parser
 from t2v.eval.questions import RuleBasedQuestionGenerator
 from t2v.eval.types import EvalQuestion, SceneGraph
 from t2v.eval.world_bridge import to_frames, to_world_question, world_camera, world_motion, world_value
@@ -19,7 +19,7 @@ from t2v.world.facts import ObjectRef, Question, spec_facts, truth
 from t2v.world.sampling import sample_spec
 from t2v.world.spec import ShapeObject, WorldSpec
 
-pytestmark = pytest.mark.skipif(not parsing.spacy_available(), reason="spaCy's English pipeline not installed")
+pytestmark = pytest.mark.skipif(not spacy_parser.spacy_available(), reason="spaCy's English pipeline not installed")
 
 
 @pytest.fixture(scope="module")

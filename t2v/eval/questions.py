@@ -18,9 +18,10 @@ from collections.abc import Sequence
 
 from . import wording as w
 from .lexicon import COLLECTIVE_NOUNS, PHYSICS_VERBS, SHAPE_ADJECTIVES, VAGUE_AMOUNT_NOUNS
-from .parsing import Parser, SpacyParser, spacy_available
+from .parsing import Parser
 from .scene_graph import build_scene_graph
 from .segments import Segment, extract_camera, extract_quotes, split_segments
+from .spacy_parser import SpacyParser, spacy_available
 from .types import Entity, EvalQuestion, SceneGraph, TimedAttribute
 
 logger = logging.getLogger(__name__)
