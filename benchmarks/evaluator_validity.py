@@ -102,6 +102,8 @@ def _score(questions, answers) -> tuple[float, float]:
     if not questions:
         return 0.0, 0.0  # nothing the evaluator can vouch for
     scores = score_video(questions, answers)
+    if scores.dsg is None or scores.yes_rate is None:
+        return 0.0, 0.0  # nothing answered: likewise
     return scores.dsg, scores.yes_rate
 
 

@@ -17,7 +17,7 @@ from t2v.eval.answerers import (
     sample_frames,
     uniform_indices,
 )
-from t2v.eval.reasoning import UNPARSED_CONFIDENCE, parse_verdict
+from t2v.eval.reasoning import parse_verdict
 from t2v.eval.types import EvalQuestion, SceneGraph
 from tests.chat_server import ChatServer, Recorded
 from tests.tiny_chat_models import build_tiny_qwen_vl
@@ -60,18 +60,20 @@ def test_sample_frames_returns_the_frames_at_the_indices():
     assert [int(f[0, 0, 0]) for f in sampled] == indices
 
 
-@pytest.mark.parametrize(("reply", "yes", "confidence"), [
-    ("The circle is red. [YES]", True, 1.0),
-    ("nothing red here [no]", False, 1.0),
-    ("looks right [ Yes ]\n", True, 1.0),
-    ("At first [YES], but on reflection [NO]", False, 1.0),
-    ("Yes, definitely.", False, UNPARSED_CONFIDENCE),
-    ("", False, UNPARSED_CONFIDENCE),
+@pytest.mark.parametrize(("reply", "label"), [
+    ("The circle is red. [YES]", "yes"),
+    ("nothing red here [no]", "no"),
+    ("looks right [ Yes ]\n", "yes"),
+    ("At first [YES], but on reflection [NO]", "no"),
+    ("Yes, definitely.", "unanswerable"),  # no tag: no verdict either way, not a "no"
+    ("", "unanswerable"),
 ])
-def test_parse_verdict(reply, yes, confidence):
+def test_parse_verdict(reply, label):
     answer = parse_verdict(reply)
-    assert (answer.yes, answer.confidence) == (yes, confidence)
-    if confidence == UNPARSED_CONFIDENCE:
+    assert answer.label == label and answer.answered == (label != "unanswerable")
+    if answer.answered:
+        assert answer.confidence == 1.0
+    else:
         assert "no [YES]/[NO] verdict" in answer.rationale
 
 
@@ -121,7 +123,15 @@ def test_openai_answerer_single_turn_and_missing_tag():
         answers = answerer.answer(numbered_frames(5), [CIRCLE, SQUARE], prompt="p", graph=GRAPH)
     assert len(server.chat_requests) == 2
     assert (answers[0].yes, answers[0].confidence) == (True, 1.0)
-    assert (answers[1].yes, answers[1].confidence) == (False, UNPARSED_CONFIDENCE)
+    assert answers[1].label == "unanswerable" and "no [YES]/[NO] verdict" in answers[1].rationale
+
+
+def test_openai_answerer_multi_turn_without_a_verdict_is_unanswerable():
+    with ChatServer(lambda r: "It is hard to say.") as server:
+        answer = OpenAIVisionAnswerer(server.base_url, "m", num_frames=2, use_cache=False).answer(
+            numbered_frames(3), [CIRCLE], prompt="p", graph=GRAPH)[0]
+    assert len(server.chat_requests) == 3
+    assert not answer.answered and answer.rationale.startswith("description: It is hard to say.")
 
 
 def test_openai_answerer_shrinks_large_frames_and_takes_a_backend():
@@ -309,9 +319,10 @@ def test_oracle_answerer_reads_a_rendered_clip():
 
     graph, questions, frames, _ = shapes_scene()
     answers = OracleAnswerer().answer(frames, questions, prompt=graph.prompt, graph=graph)
-    assert [a.yes for a in answers] == [True] * 6 + [False, False]
+    # "Is the circle wooden?" is outside the shapes world: unanswerable, not a "no".
+    assert [a.label for a in answers] == ["yes"] * 6 + ["unanswerable", "no"]
     assert all(a.confidence > 0.5 for i, a in enumerate(answers) if i != 6)
-    assert (answers[6].confidence, answers[6].rationale) == (0.5, NOT_EXPRESSIBLE)
+    assert answers[6].rationale == NOT_EXPRESSIBLE
     assert "shapes-world oracle" in answers[1].rationale
 
 

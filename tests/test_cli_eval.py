@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,38 @@ def test_evaluate_json_to_stdout_tells_a_wrong_shape(clip, capsys):
     assert data["scores"]["dsg"] < 1.0
     shape = [q for q in data["questions"] if q["tuple"][:2] == ["attribute", "shape"]]
     assert shape and all(q["answer"] == "no" for q in shape)
+
+
+def test_evaluate_shows_unanswerable_questions_and_coverage(clip, tmp_path, capsys):
+    rolling = "a green square rolling right"  # "rolling" is no word of the shapes world
+    out_json = tmp_path / "one.json"
+    assert main(["evaluate", str(clip), "--prompt", rolling, "--json-out", str(out_json)]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"  unanswerable  -     -      Is the square rolling right\?$", printed, re.M), printed
+    assert "DSG score: 1.000" in printed and "coverage: 0.750 (3/4 answered)" in printed
+    assert re.search(r"^action     1          0         n/a$", printed, re.M), printed
+    saved = json.loads(out_json.read_text())
+    assert saved["questions"][-1]["answer"] == "unanswerable" and saved["questions"][-1]["score"] is None
+    assert saved["scores"]["dsg"] == 1.0 and saved["scores"]["coverage"] == 0.75
+    assert saved["scores"]["per_category"]["action"] is None
+
+    # A batch: a prompt with nothing the oracle can judge has no score and does not pull the mean down.
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "v.mp4").write_bytes(clip.read_bytes())
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("\n".join(json.dumps({"id": i, "prompt": p, "video": "v.mp4"})
+                                 for i, p in (("roll", rolling), ("table", "a wooden table"))) + "\n")
+    out = tmp_path / "out"
+    assert main(["evaluate", "--batch", str(prompts), "--videos", str(videos), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^table  2          0.000 \(0/2 answered\)  n/a    n/a ", printed, re.M), printed
+    assert "DSG score: 1.000" in printed and "coverage: 0.500 (3/6 answered)" in printed
+    saved = json.loads((out / "results.json").read_text())
+    assert [r["scores"]["coverage"] for r in saved["results"]] == [0.75, 0.0]
+    assert saved["results"][1]["scores"]["dsg"] is None
+    assert saved["scores"]["dsg"] == 1.0 and saved["scores"]["coverage"] == 0.5
+    assert "0.500 (3/6 answered)" in (out / "report.html").read_text()
 
 
 @pytest.mark.parametrize(

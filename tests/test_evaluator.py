@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ from t2v.eval.results import BatchError
 from t2v.video import write_video
 from t2v.world.captions import canonical_caption
 from t2v.world.render import render
+from t2v.world.sampling import sample_spec
 from t2v.world.spec import ShapeObject, WorldSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +61,39 @@ def test_true_caption_scores_full_and_a_wrong_colour_does_not(evaluator, frames)
     assert answers[("attribute", "color", "background", "gray")] is True
     assert good.num_frames == 16 and good.thumbnail_indices == [0, 5, 10, 15]
     assert np.array_equal(good.thumbnails[1], frames[5])
+
+
+def test_an_unanswerable_question_is_left_out_of_the_score(evaluator, frames):
+    # "rolling" is no word of the shapes world: the oracle cannot judge the last question.
+    result = evaluator.evaluate(frames, "a red ball rolling right")
+    assert [q.text for q in result.questions] == ["Is there a ball?", "Is the red shape a ball?",
+                                                  "Is the ball red?", "Is the ball rolling right?"]
+    assert [a.label for a in result.answers] == ["yes", "yes", "yes", "unanswerable"]
+    scores = result.scores
+    assert scores.dsg == 1.0 and scores.yes_rate == 1.0  # as a "no" it scored 3/4
+    assert (scores.num_answered, scores.num_questions, scores.coverage) == (3, 4, 0.75)
+    assert scores.per_category == {"existence": 1.0, "action": None, "shape": 1.0, "color": 1.0}
+
+
+def test_the_oracle_answers_every_question_of_a_canonical_caption(evaluator):
+    """Questions in the world's vocabulary are never unanswerable, so abstaining cannot raise a score."""
+    rng = random.Random(2024)
+    specs = [sample_spec(rng, two_objects=0.5, identical_pair=0.3, camera_pan=0.3, frames=8, size=48)
+             for _ in range(60)]
+    # An identical pair whose size changes (its timed size questions were once left unmapped).
+    specs.append(WorldSpec((ShapeObject("square", "red", "small", "shrink", 0.3, 0.5),
+                            ShapeObject("square", "red", "small", "shrink", 0.7, 0.5)), frames=8, size=48))
+    captions = [canonical_caption(spec) for spec in specs]
+    generated = evaluator.generator.generate_batch(captions)
+    unanswered, coverages = [], []
+    for spec, caption, pair in zip(specs, captions, generated, strict=True):
+        result = evaluator.evaluate(render(spec, supersample=1), caption, generated=pair)
+        unanswered += [f"{caption!r}: {q.text}" for q, a in zip(result.questions, result.answers, strict=True)
+                       if not a.answered]
+        coverages.append(result.scores.coverage)
+    assert not unanswered, "\n".join(unanswered)
+    assert coverages == [1.0] * len(specs)
+    assert sum(len(qs) for _, qs in generated) > 500
 
 
 def test_evaluate_reads_video_files(evaluator, frames, tmp_path):

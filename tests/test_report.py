@@ -105,3 +105,41 @@ def test_failed_write_leaves_old_file_and_no_temp(frames, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
     with pytest.raises(ValueError, match="path"):
         write_text_atomic(tmp_path, "x")
+
+
+def _with_unanswerable(frames: np.ndarray) -> VideoResult:
+    """The three answered questions of ``_result`` and a fourth the answerer could not judge."""
+    result = _result(frames)
+    result.questions.append(EvalQuestion(4, "Is the circle wooden?", "material",
+                                         ("attribute", "material", "circle", "wood"), parents=[1]))
+    result.answers.append(EvalAnswer.unanswerable("not expressible in the shapes world"))
+    result.scores = score_video(result.questions, result.answers)
+    return result
+
+
+def test_json_marks_unanswerable_questions_and_scores_only_answered_ones(frames, tmp_path):
+    data = json.loads(write_json(_with_unanswerable(frames), tmp_path / "r.json").read_text())
+    fourth = data["questions"][3]
+    assert fourth["answer"] == "unanswerable" and fourth["answered"] is False
+    assert fourth["score"] is None and fourth["confidence"] is None
+    assert data["questions"][2]["answer"] == "no" and data["questions"][2]["answered"] is True
+    scores = data["scores"]
+    assert scores["dsg"] == pytest.approx(2 / 3)  # as without the fourth question, not 2/4
+    assert (scores["num_questions"], scores["num_answered"], scores["coverage"]) == (4, 3, 0.75)
+    assert scores["per_category"]["material"] is None and scores["category_answered"]["material"] == 0
+
+
+def test_html_shows_unanswerable_questions_coverage_and_categories_without_score(frames, tmp_path):
+    result = _with_unanswerable(frames)
+    page = render_html(result)
+    row = re.search(r"<tr><td class='num'>4</td>.*?</tr>", page)
+    assert row and "<td class='unanswerable'>unanswerable</td>" in row.group(0) and "not scored" in row.group(0)
+    assert "Coverage (answered ÷ asked)</th><td class='num'>0.750 (3/4 answered)</td>" in page
+    assert "DSG score</th><td class='num'>0.667</td>" in page
+    assert "<td>material</td><td class='num'>1</td><td class='num'>0</td><td class='num'>n/a</td>" in page
+    # A batch whose only material question went unanswered has no material score either.
+    batch = BatchResult([result], [], aggregate([result.scores]))
+    batch_page = write_html(batch, tmp_path / "report.html").read_text()
+    assert "<td>material</td><td class='num'>1</td><td class='num'>0</td><td class='num'>n/a</td>" in batch_page
+    assert batch_page.count("0.750 (3/4 answered)") == 3  # batch scores, summary row, the video's section
+    assert json.loads(write_json(batch, tmp_path / "r.json").read_text())["scores"]["coverage"] == 0.75

@@ -14,6 +14,8 @@ def _q(qid: int, category: str, parents: tuple[int, ...] = ()) -> EvalQuestion:
 
 
 YES, NO = EvalAnswer(True), EvalAnswer(False)
+# An abstention that happens to carry a confident "yes": only ``answered`` may decide that it is not scored.
+UNANSWERED = EvalAnswer(True, 1.0, "cannot judge", answered=False)
 
 
 def test_yes_rate_counts_yes_answers():
@@ -29,9 +31,8 @@ def test_weighted_yes_rate_uses_confidence_of_the_verdict():
     assert p_yes(EvalAnswer(True, 1.7)) == 1.0
 
 
-def test_empty_answers_are_rejected():
-    with pytest.raises(ValueError, match="answers"):
-        yes_rate([])
+def test_no_answers_have_no_score_and_no_questions_are_rejected():
+    assert yes_rate([]) is None and weighted_yes_rate([]) is None
     with pytest.raises(ValueError, match="questions"):
         score_video([], [])
 
@@ -77,3 +78,56 @@ def test_aggregate_pools_categories_over_questions_and_averages_videos():
     assert batch.per_category["existence"] == pytest.approx(1 / 2)
     assert batch.to_dict()["category_counts"] == {"existence": 2, "color": 4}
     assert aggregate([]).num_videos == 0
+
+
+def test_unanswerable_questions_are_left_out_of_every_score():
+    # 1 existence yes; 2, 3 colour (parent 1) yes and no; 4 action (parent 1) unanswerable.
+    questions = [_q(1, "existence"), _q(2, "color", (1,)), _q(3, "color", (1,)), _q(4, "action", (1,))]
+    answers = [EvalAnswer(True, 0.9), EvalAnswer(True, 1.0), EvalAnswer(False, 0.8), UNANSWERED]
+    scores = score_video(questions, answers)
+    assert scores.question_scores == [1.0, 1.0, 0.0, None]
+    assert scores.dsg == pytest.approx(2 / 3)  # counted as a "no" it would be 2/4
+    assert scores.yes_rate == pytest.approx(2 / 3)
+    assert scores.weighted_yes_rate == pytest.approx((0.9 + 1.0 + 0.2) / 3)
+    assert (scores.num_questions, scores.num_answered, scores.coverage) == (4, 3, 0.75)
+    # The action category was asked but nothing in it answered: no score, not 0.
+    assert scores.per_category == {"existence": 1.0, "action": None, "color": 0.5}
+    assert scores.category_counts == {"existence": 1, "action": 1, "color": 2}
+    assert scores.category_answered == {"existence": 1, "action": 0, "color": 2}
+    data = scores.to_dict()
+    assert data["coverage"] == 0.75 and data["num_answered"] == 3 and data["question_scores"][3] is None
+    assert data["per_category"]["action"] is None
+
+
+def test_dsg_reads_through_an_unanswered_parent():
+    # 1 <- 2 <- 3 with 2 unanswered: 1's "no" still skips 3; 4 unanswered <- 5 yes: 5 holds.
+    questions = [_q(1, "existence"), _q(2, "material", (1,)), _q(3, "color", (2,)), _q(4, "existence"),
+                 _q(5, "color", (4,))]
+    assert dsg_scores(questions, [NO, UNANSWERED, YES, UNANSWERED, YES]) == [0.0, None, 0.0, None, 1.0]
+    assert dsg_scores(questions, [YES, UNANSWERED, YES, UNANSWERED, NO]) == [1.0, None, 1.0, None, 0.0]
+
+
+def test_a_video_with_nothing_answered_has_no_scores():
+    scores = score_video([_q(1, "material"), _q(2, "physics")], [UNANSWERED, UNANSWERED])
+    assert (scores.dsg, scores.yes_rate, scores.weighted_yes_rate) == (None, None, None)
+    assert scores.per_category == {"material": None, "physics": None}
+    assert scores.coverage == 0.0
+
+
+def test_aggregate_leaves_unanswered_questions_and_unscored_videos_out():
+    a = score_video([_q(1, "existence"), _q(2, "color", (1,)), _q(3, "color", (1,)), _q(4, "action", (1,))],
+                    [YES, YES, NO, UNANSWERED])
+    b = score_video([_q(1, "existence"), _q(2, "action", (1,))], [UNANSWERED, UNANSWERED])
+    c = score_video([_q(1, "existence"), _q(2, "color", (1,))], [NO, YES])
+    batch = aggregate([a, b, c])
+    assert batch.num_videos == 3
+    assert batch.dsg == pytest.approx((2 / 3 + 0.0) / 2)  # b has no score: the mean is over a and c
+    assert batch.yes_rate == pytest.approx((2 / 3 + 1 / 2) / 2)
+    assert (batch.num_questions, batch.num_answered, batch.coverage) == (8, 5, 5 / 8)
+    assert batch.per_category == {"existence": pytest.approx(1 / 2), "action": None, "color": pytest.approx(1 / 3)}
+    assert batch.category_counts == {"existence": 3, "action": 2, "color": 3}
+    assert batch.category_answered == {"existence": 2, "action": 0, "color": 3}
+    data = batch.to_dict()
+    assert data["coverage"] == 5 / 8 and data["per_category"]["action"] is None
+    empty = aggregate([])
+    assert (empty.dsg, empty.yes_rate, empty.coverage, empty.per_category) == (None, None, None, {})

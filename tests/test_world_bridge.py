@@ -96,6 +96,19 @@ def test_synonyms_and_identical_pairs(closed: RuleBasedQuestionGenerator) -> Non
     assert world == set(spec_facts(spec))
 
 
+def test_identical_objects_are_asked_their_size_at_clip_times(closed: RuleBasedQuestionGenerator) -> None:
+    """A pair's size at clip times is in the world's vocabulary: asked of the group, not dropped."""
+    graph, questions = closed.generate("two small red squares shrinking on a gray background")
+    world = {q.text: to_world_question(q, graph, num_frames=16) for q in questions}
+    group = ObjectRef(shape="square", color="red")
+    assert world["Are the squares big at the start of the video?"] == Question("size", group, "big", frames=(0, 0))
+    assert world["Are the squares small at the end of the video?"] == Question("size", group, "small",
+                                                                               frames=(15, 15))
+    spec = WorldSpec((ShapeObject("square", "red", "small", "shrink", 0.3, 0.5),
+                      ShapeObject("square", "red", "small", "shrink", 0.7, 0.5)), background="gray", frames=16)
+    assert None not in world.values() and all(truth(spec, q) for q in world.values())
+
+
 def test_not_expressible_maps_to_none() -> None:
     generator = RuleBasedQuestionGenerator(parser="spacy")
     graph, questions = generator.generate("a wooden table next to a red ball under a tree")

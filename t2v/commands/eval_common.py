@@ -77,8 +77,9 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def questions_table(questions: Sequence[EvalQuestion], answers: Sequence[EvalAnswer] | None = None,
-                    scores: Sequence[float] | None = None) -> str:
-    """Questions with their tuples, parents, categories and frames; answers and scores when given."""
+                    scores: Sequence[float | None] | None = None) -> str:
+    """Questions with their tuples, parents, categories and frames; answers and scores when given
+    (an unanswerable question shows as such, with no confidence and no score)."""
     header = ["id", "category", "tuple", "parents", "frames"]
     if answers is not None:
         header += ["answer", "conf", "score"]
@@ -89,8 +90,8 @@ def questions_table(questions: Sequence[EvalQuestion], answers: Sequence[EvalAns
                _frames_text(q.frames) or "-"]
         if answers is not None:
             a = answers[i]
-            score = "-" if scores is None else f"{scores[i]:.0f}"
-            row += ["yes" if a.yes else "no", f"{a.confidence:.2f}", score]
+            score = "-" if scores is None or scores[i] is None else f"{scores[i]:.0f}"
+            row += [a.label, f"{a.confidence:.2f}" if a.answered else "-", score]
         row.append(q.text)
         rows.append(row)
     return format_table(header, rows)

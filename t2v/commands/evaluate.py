@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from t2v.eval.scoring import coverage_text, score_text
+
 from .eval_common import (
     add_llm_arguments,
     check_prompt,
@@ -111,11 +113,14 @@ def make_evaluator(args: argparse.Namespace) -> Any:
 
 
 def _scores_lines(scores: Any) -> list[str]:
-    lines = [f"DSG score: {scores.dsg:.3f}   yes-rate: {scores.yes_rate:.3f}   "
-             f"confidence-weighted: {scores.weighted_yes_rate:.3f}"]
+    """The scores with their coverage: they speak only for the answered questions."""
+    lines = [f"DSG score: {score_text(scores.dsg)}   yes-rate: {score_text(scores.yes_rate)}   "
+             f"confidence-weighted: {score_text(scores.weighted_yes_rate)}   "
+             f"coverage: {coverage_text(scores.num_answered, scores.num_questions)}"]
     if scores.per_category:
-        rows = [[c, str(scores.category_counts[c]), f"{v:.3f}"] for c, v in scores.per_category.items()]
-        lines += ["", format_table(["category", "questions", "dsg"], rows)]
+        rows = [[c, str(scores.category_counts[c]), str(scores.category_answered[c]), score_text(v)]
+                for c, v in scores.per_category.items()]
+        lines += ["", format_table(["category", "questions", "answered", "dsg"], rows)]
     return lines
 
 
@@ -130,10 +135,10 @@ def _print_video(result: Any) -> None:
 
 
 def _print_batch(batch: Any) -> None:
-    rows = [[r.id or "-", str(r.scores.num_questions), f"{r.scores.dsg:.3f}", f"{r.scores.yes_rate:.3f}",
-             r.prompt] for r in batch.results]
+    rows = [[r.id or "-", str(r.scores.num_questions), coverage_text(r.scores.num_answered, r.scores.num_questions),
+             score_text(r.scores.dsg), score_text(r.scores.yes_rate), r.prompt] for r in batch.results]
     if rows:
-        print(format_table(["id", "questions", "dsg", "yes-rate", "prompt"], rows))
+        print(format_table(["id", "questions", "coverage", "dsg", "yes-rate", "prompt"], rows))
     for e in batch.errors:
         print(f"skipped line {e.line} ({e.id or e.video or '-'}): {e.error}", file=sys.stderr)
     print()

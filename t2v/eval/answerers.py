@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_NUM_FRAMES = 8
 SCORE_MODES: tuple[str, ...] = ("generate", "logits")
 VISUAL_INPUTS: tuple[str, ...] = ("auto", "video", "images")
+# Why the oracle abstains on a question the shapes world cannot express.
 NOT_EXPRESSIBLE = "not expressible in the shapes world"
-# A question the shapes world cannot express gets "no" with no evidence either way (P(yes) = 0.5).
-NOT_EXPRESSIBLE_CONFIDENCE = 0.5
 YES_WORDS: tuple[str, ...] = ("yes", "Yes", "YES", " yes", " Yes", " YES")
 NO_WORDS: tuple[str, ...] = ("no", "No", "NO", " no", " No", " NO")
 
@@ -105,8 +105,9 @@ class OracleAnswerer:
     Each question is translated by :func:`t2v.eval.world_bridge.to_world_question`; the clip is
     analysed once and every translated question answered from that reading. A question the
     bridge cannot translate (e.g. about materials or physics, which the shapes world does not
-    have) is answered "no" with confidence 0.5 — P(yes) = 0.5, no evidence either way — and the
-    rationale ``"not expressible in the shapes world"``. Knowledge is ignored: the oracle is exact.
+    have) is unanswerable (:meth:`EvalAnswer.unanswerable`, rationale ``"not expressible in the
+    shapes world"``): the oracle has no evidence either way, so the question is left out of the
+    score rather than counted as a "no". Knowledge is ignored: the oracle is exact.
 
     Args:
         oracle: a :class:`t2v.world.oracle.ShapesOracle` (e.g. with tuned settings); None builds the default.
@@ -137,7 +138,7 @@ class OracleAnswerer:
         answers = []
         for w in world:
             if w is None:
-                answers.append(EvalAnswer(yes=False, confidence=NOT_EXPRESSIBLE_CONFIDENCE, rationale=NOT_EXPRESSIBLE))
+                answers.append(EvalAnswer.unanswerable(NOT_EXPRESSIBLE))
                 continue
             verdict = next(verdicts)
             # The oracle's confidence is |2 P(yes) - 1|; the evaluator's is P(the verdict given).
@@ -171,7 +172,7 @@ def staged_answer(reply: Callable[[list[Message]], str], question: str, knowledg
     verdict = parse_verdict(replies[-1])
     transcript = (f"description: {replies[0].strip()}\nreflection: {replies[1].strip()}\n"
                   f"conclusion: {replies[2].strip()}")
-    return EvalAnswer(yes=verdict.yes, confidence=verdict.confidence, rationale=transcript)
+    return replace(verdict, rationale=transcript)  # an abstention stays one
 
 
 # -- a local transformers vision-language model ------------------------------------------
@@ -183,7 +184,7 @@ class VideoLLMAnswerer:
         model_name_or_path: local model folder (safetensors weights, processor files, chat template).
         num_frames: frames sampled evenly from the clip (first and last included).
         score: ``"generate"`` — ETVA's multi-stage reasoning ending in ``[YES]``/``[NO]`` (confidence 1,
-            or "no" with confidence 0.5 when the reply has no tag); ``"logits"`` — one direct question,
+            or unanswerable when the reply has no tag); ``"logits"`` — one direct question,
             P(yes) = softmax over the next-token logits of "yes" vs "no" (all single-token spellings).
         reasoning: ``"multi-turn"`` (one model turn per stage) or ``"single-turn"`` (``score="generate"`` only).
         visual_input: ``"video"`` passes the frames as one video, ``"images"`` as a sequence of images,

@@ -18,7 +18,6 @@ import re
 from .types import EvalAnswer
 
 REASONING_MODES: tuple[str, ...] = ("multi-turn", "single-turn")
-UNPARSED_CONFIDENCE = 0.5  # a reply without a verdict tag says nothing: P(yes) = 0.5
 _VERDICT = re.compile(r"\[\s*(yes|no)\s*\]", re.IGNORECASE)
 
 SYSTEM_PROMPT = (
@@ -84,11 +83,10 @@ def direct_prompt(question: str, knowledge: str | None) -> str:
 def parse_verdict(reply: str) -> EvalAnswer:
     """The verdict of a stage-3 reply: its last ``[YES]``/``[NO]`` tag (any case, spaces allowed).
 
-    A reply without a tag is read as "no" with confidence 0.5 (no evidence either way), so a
-    model that rambles never earns a "yes".
+    A reply without a tag is unanswerable: it says nothing either way, so it earns neither a "yes"
+    nor a "no" and is left out of the score (the score's coverage shows how often that happened).
     """
     tags = _VERDICT.findall(reply or "")
     if not tags:
-        return EvalAnswer(yes=False, confidence=UNPARSED_CONFIDENCE,
-                          rationale=f"no [YES]/[NO] verdict in the reply: {(reply or '').strip()[:500]}")
+        return EvalAnswer.unanswerable(f"no [YES]/[NO] verdict in the reply: {(reply or '').strip()[:500]}")
     return EvalAnswer(yes=tags[-1].lower() == "yes", confidence=1.0, rationale=reply.strip())

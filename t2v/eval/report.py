@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .results import BatchError, BatchResult, VideoResult
-from .scoring import BatchScores, VideoScores
+from .scoring import BatchScores, VideoScores, coverage_text, score_text
 
 Result = VideoResult | BatchResult
 
@@ -33,7 +33,7 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertic
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .yes { color: #17702d; font-weight: 600; } .no { color: #b3261e; font-weight: 600; }
-.skipped { color: #888; }
+.skipped, .unanswerable { color: #888; } .unanswerable { font-style: italic; }
 .prompt { font-size: 1.1em; background: #f7f7f2; padding: 0.5em 0.8em; border-left: 4px solid #999; }
 .thumbs img { width: 128px; image-rendering: pixelated; margin-right: 6px; border: 1px solid #ccc; }
 .thumbs figure { display: inline-block; margin: 0 6px 0 0; text-align: center; font-size: 0.8em; }
@@ -94,14 +94,11 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.3f}"
-
-
 def _scores_table(scores: VideoScores | BatchScores) -> str:
-    rows = [("DSG score", scores.dsg), ("Yes-rate (ETVA)", scores.yes_rate),
-            ("Confidence-weighted yes-rate", scores.weighted_yes_rate)]
-    body = "".join(f"<tr><th>{_e(name)}</th><td class='num'>{_fmt(v)}</td></tr>" for name, v in rows)
+    rows = [("DSG score", score_text(scores.dsg)), ("Yes-rate (ETVA)", score_text(scores.yes_rate)),
+            ("Confidence-weighted yes-rate", score_text(scores.weighted_yes_rate)),
+            ("Coverage (answered ÷ asked)", coverage_text(scores.num_answered, scores.num_questions))]
+    body = "".join(f"<tr><th>{_e(name)}</th><td class='num'>{_e(v)}</td></tr>" for name, v in rows)
     return f"<table>{body}</table>"
 
 
@@ -110,10 +107,11 @@ def _category_table(scores: VideoScores | BatchScores) -> str:
         return "<p>No categories.</p>"
     rows = "".join(
         f"<tr><td>{_e(c)}</td><td class='num'>{scores.category_counts[c]}</td>"
-        f"<td class='num'>{_fmt(v)}</td></tr>"
+        f"<td class='num'>{scores.category_answered[c]}</td><td class='num'>{score_text(v)}</td></tr>"
         for c, v in scores.per_category.items()
     )
-    return f"<table><tr><th>Category</th><th>Questions</th><th>DSG score</th></tr>{rows}</table>"
+    return ("<table><tr><th>Category</th><th>Questions</th><th>Answered</th><th>DSG score</th></tr>"
+            f"{rows}</table>")
 
 
 def _thumbnails(result: VideoResult) -> str:
@@ -135,13 +133,17 @@ def _questions_table(result: VideoResult) -> str:
         frames = "" if rec["frames"] is None else f"{rec['frames'][0]:.2f}–{rec['frames'][1]:.2f}"
         answer_class = rec["answer"]
         skipped = rec["answer"] == "yes" and rec["score"] == 0.0
-        score = "<span class='skipped'>0 (parent no)</span>" if skipped else f"{rec['score']:.0f}"
+        if rec["score"] is None:
+            score = "<span class='unanswerable'>not scored</span>"
+        else:
+            score = "<span class='skipped'>0 (parent no)</span>" if skipped else f"{rec['score']:.0f}"
+        confidence = "" if rec["confidence"] is None else score_text(rec["confidence"])
         rows.append(
             f"<tr><td class='num'>{_e(rec['id'])}</td><td>{_e(rec['text'])}</td>"
             f"<td><code>{_e(rec['tuple_text'])}</code></td><td>{_e(rec['category'])}</td>"
             f"<td>{_e(', '.join(str(p) for p in rec['parents']))}</td><td>{_e(frames)}</td>"
             f"<td class='{answer_class}'>{_e(rec['answer'])}</td>"
-            f"<td class='num'>{_fmt(rec['confidence'])}</td>"
+            f"<td class='num'>{confidence}</td>"
             f"<td class='num'>{score}</td><td>{_e(rec['rationale'])}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
@@ -176,12 +178,13 @@ def _errors_table(errors: list[BatchError]) -> str:
 def _batch_summary(batch: BatchResult) -> str:
     rows = "".join(
         f"<tr><td>{_e(r.id or r.video or '')}</td><td>{_e(r.prompt)}</td>"
-        f"<td class='num'>{r.scores.num_questions}</td><td class='num'>{_fmt(r.scores.dsg)}</td>"
-        f"<td class='num'>{_fmt(r.scores.yes_rate)}</td></tr>"
+        f"<td class='num'>{r.scores.num_questions}</td>"
+        f"<td class='num'>{coverage_text(r.scores.num_answered, r.scores.num_questions)}</td>"
+        f"<td class='num'>{score_text(r.scores.dsg)}</td><td class='num'>{score_text(r.scores.yes_rate)}</td></tr>"
         for r in batch.results
     )
-    return ("<table><tr><th>Id</th><th>Prompt</th><th>Questions</th><th>DSG</th><th>Yes-rate</th></tr>"
-            f"{rows}</table>")
+    return ("<table><tr><th>Id</th><th>Prompt</th><th>Questions</th><th>Coverage</th><th>DSG</th>"
+            f"<th>Yes-rate</th></tr>{rows}</table>")
 
 
 def render_html(result: Result) -> str:

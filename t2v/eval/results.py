@@ -14,12 +14,16 @@ from .scoring import BatchScores, VideoScores
 from .types import EvalAnswer, EvalQuestion, SceneGraph
 
 
-def question_record(question: EvalQuestion, answer: EvalAnswer, score: float) -> dict[str, Any]:
-    """One question with its answer and DSG score, flat, as reports show it."""
+def question_record(question: EvalQuestion, answer: EvalAnswer, score: float | None) -> dict[str, Any]:
+    """One question with its answer and DSG score, flat, as reports show it.
+
+    An unanswerable question reads ``"answer": "unanswerable"`` with no confidence and no score.
+    """
     data = question.to_dict()
     data["tuple_text"] = question.tuple_text()
-    data["answer"] = "yes" if answer.yes else "no"
-    data["confidence"] = float(answer.confidence)
+    data["answer"] = answer.label
+    data["answered"] = answer.answered
+    data["confidence"] = float(answer.confidence) if answer.answered else None
     data["rationale"] = answer.rationale
     data["score"] = score
     return data

@@ -100,11 +100,33 @@ class EvalQuestion:
         return data
 
 
+# P(yes) of an answer that carries no evidence either way.
+NO_EVIDENCE = 0.5
+
+
 @dataclass
 class EvalAnswer:
     """An answerer's verdict: ``yes`` and its confidence in [0, 1], the probability that the verdict is right
-    (so P(yes) is ``confidence`` for a yes and ``1 - confidence`` for a no; 0.5 means no idea)."""
+    (so P(yes) is ``confidence`` for a yes and ``1 - confidence`` for a no; 0.5 means no idea).
+
+    ``answered=False`` marks an abstention: the answerer could not judge the question at all (the
+    shapes-world oracle asked about a material, a model reply without a verdict). It is no "no":
+    scores leave it out and report it in their coverage instead.
+    """
 
     yes: bool
     confidence: float = 1.0
     rationale: str = ""
+    answered: bool = True
+
+    @classmethod
+    def unanswerable(cls, rationale: str) -> EvalAnswer:
+        """An abstention, saying why; its ``yes``/``confidence`` (no, 0.5) carry no evidence and no score."""
+        return cls(yes=False, confidence=NO_EVIDENCE, rationale=rationale, answered=False)
+
+    @property
+    def label(self) -> str:
+        """The answer as reports show it: "yes", "no" or "unanswerable"."""
+        if not self.answered:
+            return "unanswerable"
+        return "yes" if self.yes else "no"

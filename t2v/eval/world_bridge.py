@@ -200,13 +200,16 @@ def to_world_question(q: EvalQuestion, graph: SceneGraph, *, num_frames: int) ->
 
 def _attribute_question(scene: _Scene, obj: _WorldObject, group: list[_WorldObject], kind: str, phrase: str,
                         frames: tuple[int, int] | None) -> Question | None:
-    """A colour/shape/size question, named as spec_facts names it."""
+    """A colour/shape/size question, named as spec_facts names it.
+
+    Identical objects are asked as their group, at clip times too ("are the squares big at the
+    start?"): spec_facts has no such fact, but the oracle reads it, and a question in the world's
+    vocabulary left unanswered would drop out of the score instead of counting.
+    """
     value = world_value(kind, phrase)
     if value is None:
         return None
     if len(group) > 1:
-        if frames is not None:
-            return None
         ref = ObjectRef(**{a: getattr(obj, a) for a in _GROUP_REFS[kind]})
     elif frames is not None:  # "small at the start": named in full, as a motion is
         ref = unique_ref(scene, obj)  # type: ignore[arg-type]
