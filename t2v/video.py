@@ -3,7 +3,7 @@
 Files: ``.mp4`` is H.264 in yuv420p with the index at the front (``+faststart``), so browsers play
 it; ``.gif`` loops forever and keeps every frame (duplicates included, so frame counts survive).
 Both go through imageio-ffmpeg's bundled ffmpeg, and both are written atomically: a temporary
-file in the target folder, renamed over the target only once it is complete.
+file in the target folder, renamed over the target only once ffmpeg has finished without error.
 
 Frames follow diffusers' conventions: numpy ``uint8`` or float ``[0, 1]`` as ``(F, H, W, C)``
 (``output_type="np"``, batched ``(B, F, H, W, C)``); torch float ``[0, 1]`` as ``(F, C, H, W)`` or
@@ -14,11 +14,14 @@ lists of PIL images (``output_type="pil"``).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -237,43 +240,76 @@ def _even(frames: np.ndarray) -> np.ndarray:
     return np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
 
 
-def _encode(frames: np.ndarray, target: Path, extension: str, fps: float, crf: int) -> None:
+# ffmpeg names OS failures by their C library text ("...: No space left on device"); longest first,
+# so that "No such device or address" is not read as "No such device".
+_ERRNO_BY_REASON: dict[str, int] = dict(sorted(((os.strerror(code), code) for code in errno.errorcode),
+                                               key=lambda item: -len(item[0])))
+
+
+def _ffmpeg_error(messages: str, returncode: int, path: Path) -> OSError:
+    """ffmpeg's failure as an OSError, with the errno when ffmpeg names an OS error (ENOSPC for a
+    full disk), so that callers can tell "cannot write there" apart and say why in one line."""
+    lines = [line.strip() for line in messages.splitlines() if line.strip()]
+    for line in lines:
+        for reason, code in _ERRNO_BY_REASON.items():
+            if reason in line:
+                return OSError(code, reason, str(path))
+    detail = lines[0] if lines else f"exit status {returncode}"
+    return OSError(f"ffmpeg could not write {str(path)!r}: {detail}")
+
+
+def _encode(frames: np.ndarray, path: Path, into: Path, fps: float, crf: int) -> None:
+    """Encode ``frames`` for ``path`` (its extension picks the format) into the file ``into``.
+
+    ffmpeg runs directly rather than through imageio-ffmpeg's writer, which ignores ffmpeg's exit
+    status (a full disk gave an empty file and no error) and lets ffmpeg print to the terminal.
+    """
     import imageio_ffmpeg
 
-    if extension == ".mp4":
+    if path.suffix.lower() == ".mp4":
         frames = _even(frames)
-        options: dict[str, Any] = {
-            "codec": "libx264",
-            "pix_fmt_out": "yuv420p",
-            "output_params": ["-crf", str(crf), "-preset", "medium", "-movflags", "+faststart", "-f", "mp4"],
-        }
+        output = ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf), "-preset", "medium",
+                  "-movflags", "+faststart", "-f", "mp4"]
     else:
-        options = {"codec": "gif", "pix_fmt_out": "pal8",
-                   "output_params": ["-filter_complex", _GIF_FILTER, "-loop", "0", "-f", "gif"]}
+        output = ["-filter_complex", _GIF_FILTER, "-vcodec", "gif", "-pix_fmt", "pal8", "-loop", "0", "-f", "gif"]
     height, width = frames.shape[1:3]
-    writer = imageio_ffmpeg.write_frames(str(target), (width, height), fps=fps, quality=None,
-                                         macro_block_size=1, ffmpeg_log_level="error", **options)
-    writer.send(None)
-    try:
-        for frame in frames:
-            writer.send(np.ascontiguousarray(frame))
-    finally:
-        writer.close()
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+               "-s", f"{width}x{height}", "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an",
+               *output, str(into)]
+    raw = memoryview(np.ascontiguousarray(frames)).cast("B")  # no copy of the frames
+    done = subprocess.run(command, input=raw, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    if done.returncode != 0:
+        raise _ffmpeg_error(done.stderr.decode(errors="replace"), done.returncode, path)
 
 
 def _missing_parents(folder: Path) -> list[Path]:
+    """The folders that writing into ``folder`` must create, innermost first; ENOTDIR when the
+    nearest existing one is a file (mkdir would say "File exists", which misleads)."""
     missing = []
-    while not folder.exists():
+    while not folder.exists() and folder.parent != folder:
         missing.append(folder)
         folder = folder.parent
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
     return missing
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Raise the OSError that writing ``path`` would meet, now: callers check before the slow work
+    that makes the frames. Missing folders count as writable when the nearest existing one is."""
+    folder = Path(path).parent
+    missing = _missing_parents(folder)
+    with tempfile.TemporaryFile(dir=missing[-1].parent if missing else folder):
+        pass
 
 
 def write_video(frames: Any, path: str | os.PathLike, fps: float = 8, *, crf: int = 18) -> Path:
     """Write ``frames`` (any format :func:`to_uint8_frames` takes) to ``path`` (.mp4 or .gif).
 
     ``crf`` is H.264's quality (0 best, 51 worst; 18 looks lossless). Missing folders are made.
-    On any failure nothing is left behind and an existing file at ``path`` is untouched.
+    On any failure nothing is left behind and an existing file at ``path`` is untouched. A file
+    that cannot be written raises OSError, with ``errno`` set when the OS said why (ENOSPC: the
+    disk is full).
     """
     path = check_video_path(path)
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= MAX_FPS:
@@ -285,12 +321,11 @@ def write_video(frames: Any, path: str | os.PathLike, fps: float = 8, *, crf: in
     data = to_uint8_frames(frames)
     created = _missing_parents(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
-    extension = path.suffix.lower()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=extension, dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix.lower(), dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _encode(data, tmp, extension, fps, crf)
+        _encode(data, path, tmp, fps, crf)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; a video is an ordinary shareable file
         os.replace(tmp, path)
     except BaseException:

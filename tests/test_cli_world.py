@@ -28,7 +28,7 @@ def test_render_mp4_with_defaults(tmp_path, capsys):
     out = tmp_path / "out.mp4"
     assert main(["world", "render", CAPTION, "-o", str(out)]) == 0
     assert read_video(out).shape == (16, 64, 64, 3)
-    assert "wrote" in capsys.readouterr().out
+    assert capsys.readouterr().out == f"wrote {out}: 16 frames at 8 fps (2.0 s of video), 64x64 pixels\n"
 
 
 def test_render_gif_with_format_flags_matches_the_renderer(tmp_path):
@@ -84,6 +84,14 @@ def test_render_rejects_bad_outputs_and_bad_spec_files(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
 
 
+def test_render_to_a_place_that_takes_no_files_exits_1(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    for output in (tmp_path / "file" / "x.mp4", *(["/proc/x.mp4"] if Path("/proc/self").exists() else [])):
+        assert main(["world", "render", CAPTION, "-o", str(output)]) == 1
+        assert _error_line(capsys).startswith(f"t2v world: error: cannot write {output}: ")
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
 def test_caption_prints_parseable_captions_of_one_scene(capsys):
     assert main(["world", "caption", "--seed", "7", "--n", "5", "--print-spec"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -115,6 +123,7 @@ def test_installed_console_script(tmp_path):
     done = subprocess.run([str(script), "world", "render", CAPTION, "-o", str(out), "--frames", "8"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # nothing from the libraries underneath
     assert read_video(out).shape == (8, 64, 64, 3)
     failed = subprocess.run([str(script), "world", "render", "a purple unicorn", "-o", str(tmp_path / "no.mp4")],
                             capture_output=True, text=True, timeout=120)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 
 import imageio_ffmpeg
@@ -11,6 +12,7 @@ import torch
 from PIL import Image
 
 from t2v.video import (
+    check_writable,
     frames_psnr,
     read_video,
     resize_frames,
@@ -101,23 +103,39 @@ def test_bad_arguments_are_rejected_before_writing(tmp_path, clip):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.mp4"]
 
 
-def test_failing_write_leaves_nothing_and_keeps_the_old_file(tmp_path, clip, monkeypatch):
+def test_failing_write_leaves_nothing_and_keeps_the_old_file(tmp_path, tmp_path_factory, clip, monkeypatch):
     target = tmp_path / "keep.mp4"
     target.write_bytes(b"previous video")
-
-    def crashing_encoder(path, size, **kwargs):
-        with open(path, "wb") as handle:  # half a file, then the encoder dies
-            handle.write(b"\x00\x00\x00\x18ftypisom")
-        yield
-        raise OSError("encoder crashed")
-
-    monkeypatch.setattr(imageio_ffmpeg, "write_frames", crashing_encoder)
-    with pytest.raises(OSError, match="encoder crashed"):
+    crashing = tmp_path_factory.mktemp("ffmpeg") / "ffmpeg"
+    crashing.write_text('#!/bin/sh\nfor out; do :; done\nprintf "half a file" > "$out"\n'
+                        'echo "Conversion failed!" >&2\nexit 1\n')  # half a file, then the encoder dies
+    crashing.chmod(0o755)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(crashing))
+    with pytest.raises(OSError, match="Conversion failed!"):
         write_video(clip, target)
-    with pytest.raises(OSError, match="encoder crashed"):
+    with pytest.raises(OSError, match="Conversion failed!"):
         write_video(clip, tmp_path / "new" / "deeper" / "x.gif")
     assert target.read_bytes() == b"previous video"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
+
+
+@pytest.mark.parametrize("name", ["clip.mp4", "clip.gif"])
+def test_a_full_disk_is_an_oserror_with_enospc_and_leaves_nothing(tmp_path, clip, full_disk_ffmpeg, name):
+    with pytest.raises(OSError) as info:
+        write_video(clip, tmp_path / "new" / name)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "new" / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_writable_raises_what_writing_would(tmp_path, clip):
+    (tmp_path / "file").write_text("not a folder")
+    for path in (tmp_path / "file" / "x.mp4", tmp_path / "file" / "deeper" / "x.mp4"):
+        with pytest.raises(NotADirectoryError):
+            check_writable(path)
+        with pytest.raises(NotADirectoryError):
+            write_video(clip, path)
+    check_writable(tmp_path / "new" / "deeper" / "x.mp4")  # folders it would make are fine
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_read_rejects_missing_and_non_video_files(tmp_path):

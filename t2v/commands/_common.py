@@ -3,25 +3,70 @@
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+_Number = TypeVar("_Number", int, float)
 
 
-def positive_int(text: str) -> int:
+class OutputError(OSError):
+    """The output file cannot be written: exit 1 in the CLI. Never a FileNotFoundError, which the CLI
+    reads as a missing input (exit 2), even where the OS said "no such file" (under /proc)."""
+
+
+def _number(text: str, parse: Callable[[str], _Number], valid: Callable[[_Number], bool], expected: str) -> _Number:
+    """An argparse type: ``text`` parsed and checked, or argparse's one-line error naming the flag."""
     try:
-        value = int(text)
+        value = parse(text)
     except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from err
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from err
+    if not valid(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
 
 
-def check_output_path(path: str) -> None:
-    """Fail before any work when the output cannot be written."""
-    from ..video import check_video_path
+def positive_int(text: str) -> int:
+    return _number(text, int, lambda value: value >= 1, "a positive integer")
+
+
+def non_negative_float(text: str) -> float:
+    return _number(text, float, lambda value: math.isfinite(value) and value >= 0, "a non-negative number")
+
+
+def _cannot_write(path: Path, err: OSError) -> OutputError:
+    return OutputError(f"cannot write {path}: {err.strerror}" if err.strerror else str(err))
+
+
+def check_output_path(path: str) -> Path:
+    """Fail before any work when the output cannot be written: a bad name is a ValueError (exit 2),
+    a place that takes no files (read-only, /proc, a file as folder) an OutputError (exit 1)."""
+    from ..video import check_video_path, check_writable
 
     out = check_video_path(path)
     if out.is_dir():
         raise ValueError(f"output {path!r} is a folder")
+    try:
+        check_writable(out)
+    except OSError as err:
+        raise _cannot_write(out, err) from err
+    return out
+
+
+def write_output(frames: Any, path: Path, fps: float) -> None:
+    """``write_video``, with a failed write (a full disk, ...) as an OutputError: one line, exit 1."""
+    from ..video import write_video
+
+    try:
+        write_video(frames, path, fps=fps)
+    except OSError as err:
+        raise _cannot_write(path, err) from err
+
+
+def describe_clip(frames: int, fps: float) -> str:
+    """Frames, rate and the video's length, for the closing line of commands that write a clip."""
+    return f"{frames} frames at {fps:g} fps ({frames / fps:.1f} s of video)"
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from ._common import add_model_arguments, check_output_path, load_from_args, positive_int
+from ._common import (
+    add_model_arguments,
+    check_output_path,
+    describe_clip,
+    load_from_args,
+    non_negative_float,
+    positive_int,
+    write_output,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--frames", type=positive_int, default=None, help="number of frames (default: the model's)")
     parser.add_argument("--size", type=positive_int, default=None, help="frame side in pixels (default: the model's)")
     parser.add_argument("--steps", type=positive_int, default=25, help="denoising steps")
-    parser.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale")
+    parser.add_argument("--guidance", type=non_negative_float, default=None,
+                        help="classifier-free guidance scale, 0 or more (default: the model's)")
     parser.add_argument("--negative-prompt", default=None, help="what the video should not show")
     parser.add_argument("--fps", type=positive_int, default=None, help="frames per second of the file")
     parser.add_argument("--display-size", type=positive_int, default=None,
@@ -27,12 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..generation import generate
-    from ..video import resize_frames, write_video
+    start = time.perf_counter()
+    output = check_output_path(args.output)  # before loading anything: a bad -o fails at once
 
-    check_output_path(args.output)
+    from ..generation import generate
+    from ..video import resize_frames
+
     pipe = load_from_args(args)
-    start = time.time()
     frames, fps = generate(
         pipe,
         args.prompt,
@@ -45,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.display_size:
         frames = resize_frames(frames, args.display_size)
-    write_video(frames, args.output, fps=args.fps or fps)
-    print(f"wrote {args.output} ({len(frames)} frames, {time.time() - start:.1f} s)")
+    fps = args.fps or fps
+    write_output(frames, output, fps)
+    print(f"wrote {output}: {describe_clip(len(frames), fps)}, took {time.perf_counter() - start:.1f} s")
     return 0

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from t2v.world.spec import MAX_FPS, MAX_FRAMES, MAX_SIZE, MIN_FPS, MIN_FRAMES, MIN_SIZE, WorldSpec
 
+from ._common import check_output_path, describe_clip, write_output
+
 DEFAULT_FRAMES, DEFAULT_SIZE, DEFAULT_FPS = 16, 64, 8
 
 
@@ -89,19 +91,18 @@ def _load_spec(args: argparse.Namespace) -> WorldSpec:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from t2v.video import check_video_path, write_video
     from t2v.world.render import render
 
     if args.output is None and not args.print_spec:
         raise ValueError("give -o/--output FILE.mp4 (or .gif), or --print-spec to only show the spec")
-    output = check_video_path(args.output) if args.output is not None else None
+    output = check_output_path(args.output) if args.output is not None else None
     _check_format(args.frames, args.size, args.fps)
     spec = _load_spec(args)
     if args.print_spec:
         print(spec.to_json())
     if output is not None:
-        write_video(render(spec), output, fps=spec.fps)
-        print(f"wrote {output} ({spec.frames} frames, {spec.size}x{spec.size}, {spec.fps} fps)")
+        write_output(render(spec), output, spec.fps)
+        print(f"wrote {output}: {describe_clip(spec.frames, spec.fps)}, {spec.size}x{spec.size} pixels")
     return 0
 
 
