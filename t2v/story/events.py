@@ -1,0 +1,107 @@
+"""Word-level steps of turning a predicate into an event: relations, changes of look, aspect, participles.
+
+The rule-based planner reads "it then turns blue and starts rolling to the left of the box" with these:
+what is a spatial relation, what changes an entity's look, which verbs show nothing themselves, and how a
+verb becomes the participle a caption uses. Items that are not strings (entity references) pass through.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from .reading import verb_like
+from .vocabulary import (
+    ASPECT_VERBS,
+    CHANGE_VERBS,
+    COLORS,
+    CONJUNCTIONS,
+    COPULAS,
+    KNOWN_NOUNS,
+    RELATIONS,
+    SIZES,
+    base_of,
+    participle,
+)
+
+__all__ = ["change_at", "drop_aspect", "participles", "relation_at", "tidy"]
+
+T = TypeVar("T")
+
+
+def relation_at(tokens: list[str], j: int) -> tuple[str, int] | None:
+    """A spatial relation at ``tokens[j]`` ("to the left of", "on the left of" -> "to the left of") and where
+    the phrase ends, or None."""
+    for phrase, canonical in RELATIONS:
+        words = phrase.split()
+        if tokens[j:j + len(words)] == words:
+            return canonical, j + len(words)
+    return None
+
+
+def change_at(tokens: list[str], j: int) -> tuple[str | None, str | None, str | None, int] | None:
+    """A change of look at ``tokens[j]``: "turns blue", "is now huge", "turns into a purple triangle".
+
+    Returns (colour, size, noun, words used) or None. "gets bigger" is a motion (growing), not a change.
+    """
+    word = tokens[j]
+    if word not in COPULAS and base_of(word) not in CHANGE_VERBS:
+        return None
+    k = j + 1
+    if tokens[k:k + 1] and tokens[k] in ("color", "colour", "shape", "size"):
+        k += 1
+    into = bool(tokens[k:k + 1]) and tokens[k] in ("to", "into")
+    k += into
+    determiner = bool(tokens[k:k + 1]) and tokens[k] in ("a", "an")
+    k += determiner
+    colour = size = noun = None
+    while k < len(tokens) and (tokens[k] in COLORS or tokens[k] in SIZES):
+        if tokens[k] in COLORS:
+            colour = tokens[k]
+        else:
+            size = tokens[k]
+        k += 1
+    renames = into or (determiner and (word in COPULAS or base_of(word) == "become"))  # not "turns a corner"
+    if renames and k < len(tokens) and (tokens[k] in KNOWN_NOUNS or determiner):
+        noun = tokens[k]
+        k += 1
+    if colour is None and size is None and noun is None:
+        return None
+    return colour, size, noun, k - j
+
+
+def drop_aspect(tokens: list[str]) -> list[str]:
+    """Without verbs of aspect: "starts bouncing" -> "bouncing", "begins to grow" -> "grow"."""
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        nxt = tokens[k + 1:k + 2]
+        if base_of(tokens[k]) in ASPECT_VERBS and nxt and (nxt[0] == "to" or base_of(nxt[0]) is not None):
+            k += 1 + (nxt[0] == "to")
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
+
+
+def tidy(items: list[str | T]) -> list[str | T]:
+    """Drop copulas and the conjunctions and commas left dangling at the edges or doubled."""
+    items = [item for item in items if not (isinstance(item, str) and item in COPULAS)]
+    out: list[str | T] = []
+    for item in items:
+        if isinstance(item, str) and (item in CONJUNCTIONS or item == ","):
+            if not out or (isinstance(out[-1], str) and (out[-1] in CONJUNCTIONS or out[-1] == ",")):
+                continue
+        out.append(item)
+    while out and isinstance(out[-1], str) and (out[-1] in CONJUNCTIONS or out[-1] == ","):
+        out.pop()
+    return out
+
+
+def participles(items: list[str | T]) -> list[str | T]:
+    """Verbs that start an event, or follow "and", as participles: "runs across" -> "running across"."""
+    words = [item if isinstance(item, str) else "" for item in items]
+    out = list(items)
+    for k, word in enumerate(words):
+        if word and (k == 0 or words[k - 1] in ("and", ",")) and verb_like(words, k):
+            out[k] = participle(word)
+    return out

@@ -1,0 +1,248 @@
+"""Reading a story without a model: sentences and clauses, background and camera phrases, noun phrases.
+
+The rule-based planner works on lower-case word tokens. This module finds where one scene ends
+(sentence ends and connectives such as "then", "after that", "meanwhile"), takes the setting phrases out
+of a clause ("on a black background", "the background turns white", "as the camera pans left"), and
+reads noun phrases ("a big red ball", "the circle", "it", "both of them") so the planner can decide
+which entity each one is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .phrasing import background_value, camera_value
+from .vocabulary import (
+    COLORS,
+    CONJUNCTIONS,
+    DESCRIPTIVE_PREPOSITIONS,
+    DETERMINERS,
+    DISCOURSE,
+    GENERIC_NOUNS,
+    KNOWN_NOUNS,
+    NUMBER_WORDS,
+    PERSON_PRONOUNS,
+    PLURAL_PRONOUNS,
+    PREPOSITIONS,
+    SINGULAR_PRONOUNS,
+    SIZES,
+    looks_like_verb,
+    participle,
+    singular,
+)
+
+_SENTENCE_END = re.compile(r"[.!?;:]+(?=\s|$)|\n+")
+_CONNECTIVE = re.compile(
+    r"(?:,\s*)?\b(?:and\s+)?(?:at\s+first|first\s+of\s+all|in\s+the\s+beginning|to\s+begin\s+with|then|after\s+that|after\s+this|afterwards?|next(?!\s+to\b)|finally|meanwhile|"
+    r"later(?:\s+on)?|eventually|at\s+last|in\s+the\s+end|after\s+a\s+while|soon\s+after)\b\s*,?")
+_TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
+
+_BG_NOUN = r"(?:background|backdrop|floor|ground|surface|wall)"
+_BACKGROUND_PHRASE = re.compile(
+    r"\b(?:on|against|over|with|in\s+front\s+of)\s+(?:a|an|the)\s+((?:[a-z-]+\s+){0,2}?)(" + _BG_NOUN + r")\b")
+_BACKGROUND_CHANGE = re.compile(
+    r"\b(?:the\s+)?(?:background|backdrop|floor)\s+(?:turns|turned|becomes|became|changes|changed|goes|went|"
+    r"switches|switched|fades|faded|is|was)(?:\s+now)?(?:\s+(?:to|into))?\s+(?:a\s+|an\s+)?([a-z-]+)"
+    r"(?:\s+(?:one|background|backdrop|colou?r))?\b")
+_CAMERA_MOVE = re.compile(
+    r"\b(?:(?:as|while|and|with|when)\s+)?(?:the\s+)?(?:camera|view)\s+(?:slowly\s+|quickly\s+)?(?:starts\s+to\s+)?"
+    r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track)[a-z]*)\s+(?:to\s+the\s+)?"
+    r"(left|right|up|down|in|out|leftwards?|rightwards?|upwards?|downwards?)\b")
+_CAMERA_STATIC = re.compile(
+    r"\b(?:(?:as|while|and|with|from|using|through)\s+)?(?:(?:a|an|the)\s+)?"
+    r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
+    r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|was|stayed|remained|keeps)\s+"
+    r"(?:static|still|fixed|steady|stationary)\b|"
+    r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b")
+
+
+def sentences(story: str) -> list[str]:
+    """The story's sentences, lower case, without their end marks."""
+    text = story.replace("\u2019", "'").lower()
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence cut at its connectives ("..., then ...", "after that", "meanwhile"); empty pieces dropped.
+
+    A connective right after a bare subject ("It then turns orange", "The backdrop then becomes black")
+    orders nothing: the sentence stays one clause, without it.
+    """
+    pieces: list[str] = []
+    start, carried = 0, ""
+    for match in _CONNECTIVE.finditer(sentence):
+        left = carried + sentence[start:match.start()]
+        if not match.group(0).startswith((",", "and")) and _bare_subject(left):
+            carried = left + " "
+        else:
+            pieces.append(left)
+            carried = ""
+        start = match.end()
+    pieces.append(carried + sentence[start:])
+    return [piece.strip(" ,") for piece in pieces if piece.strip(" ,")]
+
+
+def _bare_subject(text: str) -> bool:
+    tokens = tokenize(text)
+    np = noun_phrase(tokens, 0)
+    return np is not None and np.end == len(tokens)
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+@dataclass
+class Setting:
+    """What a clause says about the background and the camera (None: not said)."""
+
+    background: str | None = None
+    camera: str | None = None
+
+
+def take_setting(text: str) -> tuple[str, Setting]:
+    """Remove background and camera phrases from a clause; return the rest and what they said."""
+    setting = Setting()
+
+    def background(match: re.Match[str]) -> str:
+        adjectives, noun = match.group(1).strip(), match.group(2)
+        phrase = f"{adjectives} {noun}".strip() if noun not in ("background", "backdrop") or not adjectives \
+            else adjectives
+        setting.background = background_value(phrase)
+        return " "
+
+    def change(match: re.Match[str]) -> str:
+        setting.background = background_value(match.group(1))
+        return " "
+
+    def camera(match: re.Match[str]) -> str:
+        setting.camera = camera_value(match.group(0))
+        return " "
+
+    def static(match: re.Match[str]) -> str:
+        setting.camera = "static"
+        return " "
+
+    text = _CAMERA_MOVE.sub(camera, text)
+    text = _CAMERA_STATIC.sub(static, text)
+    text = _BACKGROUND_CHANGE.sub(change, text)
+    text = _BACKGROUND_PHRASE.sub(background, text)
+    return text, setting
+
+
+# -- noun phrases --------------------------------------------------------------------------------
+
+@dataclass
+class NounPhrase:
+    """A mention: a pronoun ("it", "they", "both of them") or a determiner with modifiers and a head."""
+
+    start: int
+    end: int  # one past the last token
+    determiner: str | None = None
+    modifiers: list[str] = field(default_factory=list)
+    head: str = ""
+    count: str | None = None  # a number word: "two red balls"
+    pronoun: str | None = None  # "it", "he" (a person) or "they"
+    tail: list[str] = field(default_factory=list)  # a post-modifier: "in a red coat"
+
+    @property
+    def plural(self) -> bool:
+        if self.pronoun is not None:
+            return self.pronoun == "they"
+        return self.count is not None or singular(self.head) != self.head or self.determiner in (
+            "these", "those", "some", "both")
+
+    @property
+    def definite(self) -> bool:
+        """Refers back ("the ball", "this box") rather than introducing something ("a ball", "another ball")."""
+        return self.pronoun is not None or self.determiner in ("the", "this", "that", "these", "those", "both",
+                                                               "its", "their")
+
+
+def _ends_phrase(word: str) -> bool:
+    return (word == "," or word in CONJUNCTIONS or word in PREPOSITIONS or word in DETERMINERS
+            or word in DISCOURSE or word in SINGULAR_PRONOUNS or word in PLURAL_PRONOUNS)
+
+
+def verb_like(tokens: list[str], k: int) -> bool:
+    """Whether ``tokens[k]`` is a verb: a known verb form, or an -s word not followed by a known verb
+    ("a dog barks" but "brown dogs bark"): no POS tagger, so this is a guess for unknown words."""
+    if k >= len(tokens):
+        return False
+    word = tokens[k]
+    if looks_like_verb(word):
+        return True
+    if word in KNOWN_NOUNS or word in GENERIC_NOUNS or singular(word) in KNOWN_NOUNS:
+        return False
+    nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+    return word.endswith("s") and participle(word) != word and not looks_like_verb(nxt)
+
+
+def _pronoun(tokens: list[str], i: int) -> NounPhrase | None:
+    word = tokens[i]
+    if word in SINGULAR_PRONOUNS:
+        return NounPhrase(i, i + 1, pronoun="he" if word in PERSON_PRONOUNS else "it")
+    if word in ("they", "them"):
+        end = i + 1
+        if tokens[end:end + 1] and tokens[end] in ("both", "all", "each"):
+            end += 1
+        return NounPhrase(i, end, pronoun="they")
+    if word in ("both", "all", "each") and tokens[i + 1:i + 3] == ["of", "them"]:
+        return NounPhrase(i, i + 3, pronoun="they")
+    if word == "both" and (i + 1 >= len(tokens) or verb_like(tokens, i + 1)):
+        return NounPhrase(i, i + 1, pronoun="they")
+    return None
+
+
+def noun_phrase(tokens: list[str], i: int) -> NounPhrase | None:
+    """The noun phrase starting at ``tokens[i]``, or None if none starts there."""
+    if i >= len(tokens):
+        return None
+    pronoun = _pronoun(tokens, i)
+    if pronoun is not None:
+        return pronoun
+    determiner = tokens[i]
+    if determiner not in DETERMINERS and determiner != "both":
+        return None
+    j = i + 1
+    count = determiner if determiner in NUMBER_WORDS else None
+    if count is None and tokens[j:j + 1] and tokens[j] in NUMBER_WORDS:
+        count, j = tokens[j], j + 1
+    plural_determiner = count is not None or determiner in ("these", "those", "some", "both", "their")
+    words: list[str] = []
+    while j < len(tokens):
+        word = tokens[j]
+        if word in KNOWN_NOUNS or singular(word) in KNOWN_NOUNS or word in GENERIC_NOUNS:
+            words.append(word)
+            j += 1
+            break
+        if _ends_phrase(word):
+            break
+        if words and word not in COLORS and word not in SIZES and (
+                looks_like_verb(word) or (not plural_determiner and verb_like(tokens, j))):
+            break
+        words.append(word)
+        j += 1
+    if not words:
+        if count is not None:  # "the two", "both": a plural reference without a noun
+            return NounPhrase(i, j, determiner=determiner, head="ones", count=count)
+        return None
+    head, modifiers = words[-1], words[:-1]
+    if head in COLORS or head in SIZES:  # "the red" (one)
+        head, modifiers = "one", words
+    return NounPhrase(i, j, determiner=determiner, modifiers=modifiers, head=head, count=count)
+
+
+def subject_phrase(tokens: list[str], i: int) -> NounPhrase | None:
+    """A subject noun phrase at ``tokens[i]`` with its post-modifier when a verb follows it: "a little girl
+    in a red coat plays" keeps "in a red coat" as part of the girl's description."""
+    np = noun_phrase(tokens, i)
+    if np is None or np.pronoun is not None or np.end >= len(tokens):
+        return np
+    if tokens[np.end] in DESCRIPTIVE_PREPOSITIONS:
+        inner = noun_phrase(tokens, np.end + 1)
+        if inner is not None and inner.pronoun is None and verb_like(tokens, inner.end):
+            np.tail = tokens[np.end:inner.end]
+            np.end = inner.end
+    return np

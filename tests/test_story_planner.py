@@ -1,0 +1,197 @@
+"""The rule-based planner against hand-written scripts: scenes, entities, pronouns, changes, settings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from t2v.story import Entity, RuleBasedPlanner, Script, plan_story
+
+
+def prompts(story: str) -> list[str]:
+    return [scene.prompt for scene in RuleBasedPlanner().plan(story).scenes]
+
+
+def test_the_descriptions_are_repeated_verbatim_in_every_scene():
+    script = plan_story("A big red ball moves right on a black background. Then it bounces.", seed=5)
+    assert script.entities == [Entity("ball", "a big red ball")]
+    assert [(s.prompt, s.entities, s.background, s.camera) for s in script.scenes] == [
+        ("a big red ball moving right on a black background", ["ball"], "black", None),
+        ("a big red ball bouncing on a black background", ["ball"], "black", None),
+    ]
+    assert script.seed == 5 and script.planner == "rule"
+    assert script.story == "A big red ball moves right on a black background. Then it bounces."
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    ("The ball moves left, then it jumps.", ["a ball moving left", "a ball bouncing"]),
+    ("A red dot hops. After that it shrinks. Next it rests. Finally it drifts upward.",
+     ["a red dot bouncing", "a red dot shrinking", "a red dot resting", "a red dot moving up"]),
+    ("A blue box slides down. Meanwhile, a green wedge rises. Later the box grows. Afterwards the wedge stops.",
+     ["a blue box moving down", "a green wedge moving up", "a blue box growing", "a green wedge staying still"]),
+    ("A yellow disc falls and then bounces.", ["a yellow disc moving down", "a yellow disc bouncing"]),
+    ("It then does nothing. A tiny purple ball is motionless.", ["a tiny purple ball staying still"]),
+    ("A red ball.", ["a red ball"]),
+    ("A red ball, then a blue box.", ["a red ball", "a blue box"]),
+    # "then" right after a bare subject orders nothing: one clause
+    ("At first a purple box rested. The box then fell, and then it sank back down.",
+     ["a purple box resting", "a purple box moving down", "a purple box moving down"]),
+    ("In the park, a dog runs. It then barks at a cat.", ["a dog running in the park", "a dog barking at a cat"]),
+])
+def test_scenes_split_at_sentences_and_connectives(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("sentence", "prompt"), [
+    ("A red ball rolls to the right.", "a red ball moving right"),
+    ("A red ball goes right.", "a red ball moving right"),
+    ("A red ball moved towards the left.", "a red ball moving left"),
+    ("A red ball jumps up and down.", "a red ball bouncing"),
+    ("A red ball hopped.", "a red ball bouncing"),
+    ("A red ball drops.", "a red ball moving down"),
+    ("A red ball climbs upward.", "a red ball moving up"),
+    ("A red ball gets smaller.", "a red ball shrinking"),
+    ("A red ball gets larger.", "a red ball growing"),
+    ("A red ball does not move.", "a red ball staying still"),
+    ("A red ball stays still.", "a red ball staying still"),
+    ("A red ball starts bouncing.", "a red ball bouncing"),
+    ("There is a red ball.", "a red ball"),
+])
+def test_motion_words_are_written_in_canonical_form(sentence, prompt):
+    assert prompts(sentence) == [prompt]
+
+
+def test_a_change_of_look_is_carried_to_later_scenes_as_a_new_description():
+    script = plan_story("A small green square slides left. Then it turns blue. Finally it grows.")
+    assert [s.prompt for s in script.scenes] == [
+        "a small green square moving left", "a small blue square", "a small blue square growing"]
+    assert script.entities == [Entity("square", "a small green square"), Entity("square (blue)", "a small blue square")]
+    assert [s.entities for s in script.scenes] == [["square"], ["square (blue)"], ["square (blue)"]]
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    ("A big red ball gets smaller. Then it bounces.", ["a big red ball shrinking", "a big red ball bouncing"]),
+    ("A small green wedge climbs. It then becomes huge.", ["a small green wedge moving up", "a huge green wedge"]),
+    ("A blue box rises. Then it is now red and falls.", ["a blue box moving up", "a red box moving down"]),
+    ("A blue box rises. After that it turns into a purple triangle.", ["a blue box moving up", "a purple triangle"]),
+])
+def test_growing_is_a_motion_while_turning_and_becoming_change_the_description(story, expected):
+    assert prompts(story) == expected
+
+
+def test_background_words_are_read_and_carried_until_changed():
+    script = plan_story("A red ball sits on a grey backdrop. The background then turns white. Then it bounces. "
+                        "Then it falls on a checkered floor.")
+    assert [(s.prompt, s.background) for s in script.scenes] == [
+        ("a red ball sitting on a gray background", "gray"),
+        ("a red ball on a white background", "white"),  # a change of setting shows the same entities
+        ("a red ball bouncing on a white background", "white"),
+        ("a red ball moving down on a checkered background", "checkered"),
+    ]
+
+
+def test_camera_words_are_read_and_carried_until_changed():
+    script = plan_story("The camera pans left over a checkered floor while a blue disc falls. Then the disc stops. "
+                        "The camera pans right. Next, a green ball moves up with a fixed camera.")
+    assert [(s.prompt, s.camera) for s in script.scenes] == [
+        ("a blue disc moving down on a checkered background as the camera pans left", "pan left"),
+        ("a blue disc staying still on a checkered background as the camera pans left", "pan left"),
+        ("a blue disc on a checkered background as the camera pans right", "pan right"),
+        ("a green ball moving up on a checkered background with a static camera", "static"),
+    ]
+
+
+def test_they_and_both_refer_to_the_entities_of_the_last_scene():
+    assert prompts("A red ball moves left and a blue box moves right. Then they both bounce. Finally both of them "
+                   "shrink.") == [
+        "a red ball moving left and a blue box moving right", "a red ball bouncing and a blue box bouncing",
+        "a red ball shrinking and a blue box shrinking"]
+    # after a scene with one entity, "they" is the two entities mentioned last
+    assert prompts("A red ball moves right. After that a small yellow square moves left. Finally they bounce.")[-1] \
+        == "a red ball bouncing and a small yellow square bouncing"
+    assert prompts("Two small orange squares sit still. Then they grow.") == [
+        "two small orange squares staying still", "two small orange squares growing"]
+
+
+def test_definite_phrases_refer_to_the_last_entity_of_that_kind():
+    script = plan_story("A big red ball moves left and a small blue ball moves right. "
+                        "Then the blue ball grows and the red one bounces. Then the circle falls.")
+    assert [e.name for e in script.entities] == ["ball", "ball 2"]
+    assert [s.prompt for s in script.scenes][1:] == [
+        "a small blue ball growing and a big red ball bouncing",
+        "a big red ball moving down",  # the circle: the ball mentioned last (a ball is a circle)
+    ]
+    # of two purple boxes, "the lavender box" is the one the story called lavender
+    assert prompts("A big violet box grows and a small lavender box moves right. Then the lavender box sinks. "
+                   "Then the purple box bounces.")[1:] == ["a small lavender box moving down",
+                                                           "a small lavender box bouncing"]
+
+
+def test_a_pronoun_inside_an_event_is_not_its_own_subject():
+    assert prompts("A big green box moves down. Later, a small red dot bounces to the left of it.") == [
+        "a big green box moving down", "a small red dot bouncing to the left of a big green box"]
+    # a second entity of the same scene is written once, where the other's event names it
+    script = plan_story("A huge orange square drifts right and a tiny blue triangle sits above it.")
+    assert script.scenes[0].prompt == "a tiny blue triangle sitting above a huge orange square moving right"
+    assert script.scenes[0].entities == ["triangle", "square"]
+
+
+def test_general_stories_keep_unknown_words_as_written():
+    script = plan_story("A little girl in a red coat plays with a kite. The kite flies higher. "
+                        "Then two cats fall asleep on a blue rug. Finally she waves goodbye.")
+    assert [s.prompt for s in script.scenes] == [
+        "a little girl in a red coat playing with a kite", "a kite flying higher",
+        "two cats falling asleep on a blue rug", "a little girl in a red coat waving goodbye"]
+    assert [e.description for e in script.entities] == ["a little girl in a red coat", "a kite", "two cats"]
+
+
+def test_prompts_are_read_back_by_the_shapes_world_parser():
+    from t2v.world.parser import parse_caption
+
+    script = plan_story("A huge crimson ball rolls to the right on a white backdrop. Then a tiny cobalt box sits "
+                        "below it. Finally the box turns green and jumps up and down.")
+    specs = [parse_caption(s.prompt) for s in script.scenes]
+    described = [[(o.size, o.color, o.shape, o.motion) for o in spec.objects] for spec in specs]
+    assert described == [[("big", "red", "circle", "right")],
+                         [("small", "blue", "square", "still"), ("big", "red", "circle", "still")],
+                         [("small", "green", "square", "bounce")]]
+    assert [spec.background for spec in specs] == ["white"] * 3
+    assert specs[1].relation == "below"
+
+
+def test_plans_are_deterministic_and_valid_scripts():
+    story = "A red triangle moves left, then it jumps. Afterwards it turns yellow on a gray background."
+    first, second = plan_story(story), plan_story(story)
+    assert first.to_json() == second.to_json()
+    assert Script.from_json(first.to_json()) == first
+
+
+@pytest.mark.parametrize(("story", "message"), [
+    ("", "story must be a non-empty string"),
+    ("   \n", "story must be a non-empty string"),
+    (None, "story must be a non-empty string"),
+    ("Once upon a time.", "story has no scene the planner can read"),
+    ("It was a dark and stormy night.", "story has no scene the planner can read"),
+])
+def test_stories_without_a_readable_scene_are_errors(story, message):
+    with pytest.raises(ValueError, match=message):
+        RuleBasedPlanner().plan(story)
+
+
+def test_plan_story_checks_its_arguments():
+    with pytest.raises(ValueError, match="planner must be one of"):
+        plan_story("A red ball.", planner="gpt")
+    with pytest.raises(ValueError, match="backend: planner='llm' needs"):
+        plan_story("A red ball.", planner="llm")
+    with pytest.raises(ValueError, match="backend is only used by planner='llm'"):
+        plan_story("A red ball.", backend=object())
+
+
+def test_story_planning_loads_no_model_and_no_world():
+    code = ("import sys, t2v.story; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'diffusers', 'transformers') "
+            "or m.startswith('t2v.world')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
