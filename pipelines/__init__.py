@@ -1,5 +1,8 @@
 """t2v's diffusers pipelines (imported as ``t2v.pipelines``), one file per capability."""
 
+from .continuity import ContinuityConfig
+from .pipeline_multiscene import MultiSceneAnimateDiffPipeline
+from .pipeline_output import MultiScenePipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
 
-__all__ = ["T2VAnimateDiffPipeline"]
+__all__ = ["ContinuityConfig", "MultiSceneAnimateDiffPipeline", "MultiScenePipelineOutput", "T2VAnimateDiffPipeline"]

@@ -1,0 +1,1 @@
+"""Video editing: inversion of video latents (and, later, attention control)."""

@@ -1,0 +1,154 @@
+"""MultiSceneAnimateDiffPipeline on tiny random models of the real architecture and on tiny-shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from t2v.models import load_pipeline
+from t2v.pipelines import ContinuityConfig, MultiSceneAnimateDiffPipeline, T2VAnimateDiffPipeline
+from t2v.story import Entity, Scene, Script
+
+
+def two_scene_script(seed: int = 7) -> Script:
+    ball = Entity(name="ball", description="a big red ball")
+    return Script(entities=[ball], seed=seed, scenes=[
+        Scene(prompt="a big red ball moving right on a black background", entities=["ball"]),
+        Scene(prompt="a big red ball bouncing on a black background", entities=["ball"]),
+    ])
+
+
+@pytest.fixture(scope="module")
+def pipe(tiny_model_dir):
+    return MultiSceneAnimateDiffPipeline.from_pipe(load_pipeline(str(tiny_model_dir)))
+
+
+def test_scenes_join_in_order_and_the_script_records_their_seeds(pipe):
+    out = pipe(two_scene_script(), num_inference_steps=2)
+    assert out.frames.shape == (1, 8, 32, 32, 3) and 0.0 <= out.frames.min() and out.frames.max() <= 1.0
+    assert len(out.clips) == 2 and out.clips[0].shape == (4, 32, 32, 3)
+    np.testing.assert_array_equal(out.frames[0, 4:], out.clips[1])
+    seeds = [s.seed for s in out.script.scenes]
+    assert None not in seeds and seeds[0] != seeds[1]
+
+
+def test_the_same_seed_gives_the_same_video_and_another_seed_another(pipe):
+    a = pipe(two_scene_script(seed=3), num_inference_steps=2).frames
+    b = pipe(two_scene_script(seed=3), num_inference_steps=2).frames
+    c = pipe(two_scene_script(seed=4), num_inference_steps=2).frames
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_without_continuity_each_scene_is_the_stock_pipeline_with_its_seed(pipe):
+    """The independent baseline: continuity off must be exactly diffusers' AnimateDiff, scene by scene."""
+    from diffusers import AnimateDiffPipeline
+
+    out = pipe(two_scene_script(), num_inference_steps=3, continuity=ContinuityConfig.off())
+    stock = AnimateDiffPipeline.from_pipe(pipe)
+    for scene, clip in zip(out.script.scenes, out.clips, strict=True):
+        ref = stock(scene.prompt, num_frames=4, num_inference_steps=3, guidance_scale=pipe.default_guidance_scale,
+                    generator=torch.Generator().manual_seed(scene.seed), output_type="np").frames[0]
+        np.testing.assert_allclose(clip, ref, atol=1 / 255 + 1e-6)
+
+
+def test_boundary_noise_changes_the_second_scene_only(pipe):
+    on = pipe(two_scene_script(), num_inference_steps=3, continuity=ContinuityConfig(structure_guidance=0.0))
+    off = pipe(two_scene_script(), num_inference_steps=3, continuity=ContinuityConfig.off())
+    np.testing.assert_array_equal(on.clips[0], off.clips[0])
+    assert not np.array_equal(on.clips[1], off.clips[1])
+
+
+def test_one_scene_regenerated_alone_matches_its_full_run(pipe, tmp_path):
+    boundary = tmp_path / "story.boundary.safetensors"
+    script = Script(entities=[Entity("ball", "a big red ball")], seed=11, scenes=[
+        Scene(prompt=f"a big red ball {m} on a black background", entities=["ball"])
+        for m in ("moving right", "bouncing", "moving up")])
+    full = pipe(script, num_inference_steps=3, boundary_path=boundary)
+    saved = Script.from_json(full.script.to_json())  # the script as a user would keep it
+    alone = pipe(saved, num_inference_steps=3, scenes=[2], boundary_path=boundary)
+    assert len(alone.clips) == 1
+    np.testing.assert_allclose(alone.clips[0], full.clips[2], atol=2 / 255)
+    with pytest.raises(ValueError, match="boundary_path"):
+        pipe(saved, num_inference_steps=3, scenes=[2])
+
+
+def test_self_check_retries_when_and_only_when_a_scene_fails(pipe):
+    calls: list[str] = []
+
+    def judge(frames: np.ndarray, prompt: str) -> float:  # fails the second scene's first try only
+        calls.append(prompt)
+        assert frames.dtype == np.uint8 and frames.shape == (4, 32, 32, 3)
+        return 0.2 if "bouncing" in prompt and calls.count(prompt) == 1 else 0.9
+
+    out = pipe(two_scene_script(), num_inference_steps=2, judge=judge, check=True, max_tries=3, threshold=0.5)
+    first, second = out.script.scenes
+    assert [t["score"] for t in first.tries] == [0.9]
+    assert [t["score"] for t in second.tries] == [0.2, 0.9]
+    assert second.score == 0.9 and second.seed == second.tries[1]["seed"]
+    assert "tries" in out.script.to_json()
+
+
+def test_self_check_keeps_the_best_try_when_none_passes(pipe):
+    scores = iter([0.1, 0.3, 0.2, 0.5, 0.4, 0.45])
+
+    out = pipe(two_scene_script(), num_inference_steps=2, judge=lambda f, p: next(scores), check=True,
+               max_tries=3, threshold=0.99)
+    assert [s.score for s in out.script.scenes] == [0.3, 0.5]
+    assert [len(s.tries) for s in out.script.scenes] == [3, 3]
+    assert out.script.scenes[0].seed == out.script.scenes[0].tries[1]["seed"]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"check": True}, "judge"),
+    ({"max_tries": 0}, "max_tries"),
+    ({"num_inference_steps": 0}, "num_inference_steps"),
+    ({"scenes": [5]}, "scenes"),
+    ({"output_type": "latent"}, "output_type"),
+])
+def test_bad_arguments_are_refused(pipe, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        pipe(two_scene_script(), **{"num_inference_steps": 2, **kwargs})
+
+
+def test_scenes_longer_than_the_model_are_refused_naming_the_limit(pipe):
+    script = two_scene_script()
+    script.scenes[1].frames = 9
+    with pytest.raises(ValueError, match=r"scenes\[1\].frames is 9, more than this model's 4 frames"):
+        pipe(script, num_inference_steps=2)
+
+
+def test_clips_go_to_a_folder_as_they_finish(pipe, tmp_path):
+    from t2v.video import read_video
+
+    out = pipe(two_scene_script(), num_inference_steps=2, clips_dir=tmp_path / "clips")
+    assert out.frames is None
+    assert [p.name for p in out.clips] == ["scene_01.mp4", "scene_02.mp4"]
+    assert read_video(out.clips[1]).shape == (4, 32, 32, 3)
+
+
+def test_from_pipe_keeps_the_native_settings(tiny_model_dir):
+    base = load_pipeline(str(tiny_model_dir))
+    multi = MultiSceneAnimateDiffPipeline.from_pipe(base)
+    assert multi.default_num_frames == 4 and multi.default_guidance_scale == 4.0
+    assert isinstance(T2VAnimateDiffPipeline.from_pipe(multi), T2VAnimateDiffPipeline)
+
+
+def test_a_stock_animatediff_with_a_motion_adapter_runs_a_story(tmp_path):
+    from tests.tiny_models import build_sd_base_and_adapter
+
+    base, adapter = build_sd_base_and_adapter(tmp_path)
+    multi = MultiSceneAnimateDiffPipeline.from_pipe(load_pipeline(str(base), motion_adapter=str(adapter)))
+    script = two_scene_script()
+    for scene in script.scenes:
+        scene.frames = 3
+    out = multi(script, num_inference_steps=2, height=16, width=16)
+    assert out.frames.shape == (1, 6, 16, 16, 3)
+
+
+def test_inversion_boundary_runs_and_differs_from_the_recorded_one(pipe):
+    recorded = pipe(two_scene_script(), num_inference_steps=3)
+    inverted = pipe(two_scene_script(), num_inference_steps=3, continuity=ContinuityConfig(noise_init="inversion"))
+    np.testing.assert_array_equal(recorded.clips[0], inverted.clips[0])
+    assert not np.array_equal(recorded.clips[1], inverted.clips[1])
