@@ -1,4 +1,4 @@
-# Quick start: `make run` (a video from a prompt on tiny-shapes) and `make test`.
+# Quick start: `make run` (a three-scene story on tiny-shapes) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+STORY := A big red ball moves right on a black background. Then it bounces. Finally the ball grows.
+
 run: install
-	$(VENV)/bin/t2v generate "a small green square moving up on a black background" -o outputs/generate.mp4 \
-		--display-size 128
+	$(VENV)/bin/t2v story "$(STORY)" -o outputs/story.mp4 --clips-dir outputs/clips
 
 test: install
 	# pytest exits 5 when it collects nothing; that is not a failing suite.

@@ -227,6 +227,43 @@ def larger_random_pipe(folder: Path):
     return MultiSceneAnimateDiffPipeline.from_pipe(load_pipeline(str(folder)))
 
 
+SWEEP = {
+    "default": ContinuityConfig(),
+    "no_structure": ContinuityConfig(structure_guidance=0.0),
+    "structure_0.15": ContinuityConfig(structure_guidance=0.15),
+    "strength_0.6": ContinuityConfig(dynamic_strength=0.6),
+    "strength_0.9_span_0.3": ContinuityConfig(dynamic_strength=0.9, dynamic_span=0.3),
+    "span_0.25": ContinuityConfig(dynamic_span=0.25),
+}
+
+
+def sweep(args: argparse.Namespace) -> int:
+    """Continuity settings side by side on the dev stories, each against stock independent generation."""
+    scripts = plan(load_stories("dev")[: args.limit], RuleBasedPlanner())
+    base = load_pipeline("tiny-shapes")
+    pipe = MultiSceneAnimateDiffPipeline.from_pipe(base)
+    pipe.set_progress_bar_config(disable=True)
+    from diffusers import AnimateDiffPipeline
+
+    stock = AnimateDiffPipeline.from_pipe(base)
+    stock.set_progress_bar_config(disable=True)
+    specs = [[scene_objects(s.prompt, pipe.default_num_frames, 32) for s in script.scenes] for script in scripts]
+    oracle = ShapesOracle()
+    first = run_multiscene(pipe, scripts, args.steps, ContinuityConfig.off())
+    independent = run_stock(stock, first.scripts, args.steps, pipe.default_guidance_scale, pipe.default_num_frames)
+    rows = {"independent": {"alignment": round(alignment(oracle, independent, specs)["alignment"], 4),
+                            "cut_jump": round(cut_jump_ratio(independent, specs), 3)}}
+    for name, config in SWEEP.items():
+        measured = run_multiscene(pipe, first.scripts, args.steps, config)
+        rows[name] = {"alignment": round(alignment(oracle, measured, specs)["alignment"], 4),
+                      "consistency": alignment(oracle, measured, specs)["consistency"],
+                      "cut_jump": round(cut_jump_ratio(measured, specs), 3),
+                      "early_motion": round(early_motion(measured) / early_motion(independent), 3)}
+        print(name, rows[name], file=sys.stderr)
+    print(json.dumps(rows))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=("test", "dev"), default="test", help="half of the free-form stories")
@@ -234,7 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=25, help="denoising steps")
     parser.add_argument("--max-tries", type=int, default=3, help="self-check tries")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N free-form stories (smoke runs)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="dev split only: compare continuity settings (alignment, cut jump, early motion)")
     args = parser.parse_args(argv)
+    if args.sweep:
+        if args.split != "dev":
+            parser.error("--sweep looks at the dev split only: the test split is for reporting")
+        return sweep(args)
 
     planner = RuleBasedPlanner()
     free = load_stories(args.split)[: args.limit]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -117,23 +118,43 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
 
     # -- one scene -------------------------------------------------------------------------------
 
+    @property
+    def has_ip_adapter(self) -> bool:
+        return self.image_encoder is not None and getattr(self.unet, "encoder_hid_proj", None) is not None
+
     def reference_image_embeds(self, script, scene, device, do_cfg: bool):
         """IP-Adapter embeddings of the scene's first entity that has a reference image, when the model can
-        take them; None (with a log line) otherwise."""
+        take them (None otherwise, with a log line once); a scene without one gets an empty embedding, which
+        :meth:`ip_adapter_off` keeps from acting."""
         paths = [e.reference_image for e in script.entities if e.name in scene.entities and e.reference_image]
+        if paths and not self.has_ip_adapter and not getattr(self, "_warned_no_image_encoder", False):
+            logger.warning("this model has no image encoder with an IP-Adapter: entity reference images are not used")
+            self._warned_no_image_encoder = True
+        if not self.has_ip_adapter:
+            return None
         if not paths:
-            return None
-        if self.image_encoder is None or getattr(self.unet, "encoder_hid_proj", None) is None:
-            if not getattr(self, "_warned_no_image_encoder", False):
-                logger.warning("this model has no image encoder with an IP-Adapter: entity reference images are "
-                               "not used")
-                self._warned_no_image_encoder = True
-            return None
+            empty = torch.zeros(2 if do_cfg else 1, 1, self.image_encoder.config.projection_dim, device=device)
+            return [empty]
         from PIL import Image
 
         with Image.open(paths[0]) as image:
             reference = image.convert("RGB")
         return self.prepare_ip_adapter_image_embeds(reference, None, device, 1, do_cfg)
+
+    @contextmanager
+    def ip_adapter_off(self, off: bool):
+        """With an IP-Adapter loaded the UNet needs image embeddings on every call: a scene with no reference
+        image runs with the adapter's scale at 0, then the scale the user set comes back."""
+        processors = self.unet.attn_processors.values()
+        scales = [list(p.scale) for p in processors if isinstance(getattr(p, "scale", None), list)]
+        if not off or not scales:
+            yield
+            return
+        self.set_ip_adapter_scale(0.0)
+        try:
+            yield
+        finally:
+            self.set_ip_adapter_scale(scales[0] if len(scales[0]) > 1 else scales[0][0])
 
     def generate_scene(
         self,
@@ -185,10 +206,13 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
                 return structure_pull(clean, anchor, continuity.structure_guidance)
 
             hooks.on_clean_estimate = pull
-        latents = self.denoise(latents, embeds, timesteps, guidance_scale, added_cond_kwargs=added_cond_kwargs,
-                               extra_step_kwargs=self.prepare_extra_step_kwargs(generator, 0.0), hooks=hooks,
-                               callback_on_step_end=callback_on_step_end,
-                               callback_on_step_end_tensor_inputs=tuple(callback_on_step_end_tensor_inputs))
+        no_reference = image_embeds is not None and not any(
+            e.reference_image for e in script.entities if e.name in scene.entities)
+        with self.ip_adapter_off(no_reference):
+            latents = self.denoise(latents, embeds, timesteps, guidance_scale, added_cond_kwargs=added_cond_kwargs,
+                                   extra_step_kwargs=self.prepare_extra_step_kwargs(generator, 0.0), hooks=hooks,
+                                   callback_on_step_end=callback_on_step_end,
+                                   callback_on_step_end_tensor_inputs=tuple(callback_on_step_end_tensor_inputs))
         video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
         next_boundary = SceneBoundary(last_clean=latents[:, :, -1:].detach().cpu(), last_noise=initial_last)
         return to_uint8(video[0]), next_boundary

@@ -152,3 +152,62 @@ def test_inversion_boundary_runs_and_differs_from_the_recorded_one(pipe):
     inverted = pipe(two_scene_script(), num_inference_steps=3, continuity=ContinuityConfig(noise_init="inversion"))
     np.testing.assert_array_equal(recorded.clips[0], inverted.clips[0])
     assert not np.array_equal(recorded.clips[1], inverted.clips[1])
+
+
+def ip_adapter_state_dict(unet, clip_dim: int) -> dict:
+    """An IP-Adapter checkpoint (plain variant, 4 image tokens) with random weights for ``unet``, keyed as
+    published checkpoints are: one to_k_ip/to_v_ip pair per spatial cross-attention layer, numbered 1, 3, 5…"""
+    cross = unet.config.cross_attention_dim
+    torch.manual_seed(0)
+    adapter, key_id = {}, 1
+    channels = list(unet.config.block_out_channels)
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor") or "motion_modules" in name:
+            continue
+        if name.startswith("mid_block"):
+            hidden = channels[-1]
+        elif name.startswith("up_blocks"):
+            hidden = list(reversed(channels))[int(name[len("up_blocks.")])]
+        else:
+            hidden = channels[int(name[len("down_blocks.")])]
+        adapter[f"{key_id}.to_k_ip.weight"] = torch.randn(hidden, cross) * 0.5
+        adapter[f"{key_id}.to_v_ip.weight"] = torch.randn(hidden, cross) * 0.5
+        key_id += 2
+    image_proj = {"proj.weight": torch.randn(cross * 4, clip_dim) * 0.5, "proj.bias": torch.zeros(cross * 4),
+                  "norm.weight": torch.ones(cross), "norm.bias": torch.zeros(cross)}
+    return {"image_proj": image_proj, "ip_adapter": adapter}
+
+
+def test_entity_reference_images_go_through_ip_adapter(tiny_model_dir, tmp_path):
+    from PIL import Image
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=16, projection_dim=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        image_size=32, patch_size=8)).eval()
+    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    base = load_pipeline(str(tiny_model_dir))
+    with_encoder = MultiSceneAnimateDiffPipeline.from_pipe(base, image_encoder=encoder, feature_extractor=processor)
+    with_encoder.load_ip_adapter(ip_adapter_state_dict(with_encoder.unet, 8), subfolder="", weight_name="")
+    Image.fromarray(np.full((32, 32, 3), (230, 120, 20), dtype=np.uint8)).save(tmp_path / "ref.png")
+
+    plain = two_scene_script()
+    referenced = two_scene_script()
+    referenced.entities[0].reference_image = str(tmp_path / "ref.png")
+    def final_latents(pipe, script):
+        seen = []
+
+        def keep(_pipe, i, t, tensors):
+            seen.append(tensors["latents"].clone())
+            return tensors
+
+        pipe(script, num_inference_steps=2, continuity=ContinuityConfig.off(), callback_on_step_end=keep)
+        return seen[-1]
+
+    # The reference image changes the scenes; without one the loaded adapter is held at scale 0 ...
+    assert (final_latents(with_encoder, plain) - final_latents(with_encoder, referenced)).abs().max() > 1e-4
+    no_adapter = MultiSceneAnimateDiffPipeline.from_pipe(load_pipeline(str(tiny_model_dir)))  # its own UNet
+    torch.testing.assert_close(final_latents(with_encoder, plain), final_latents(no_adapter, plain))
+    # ... and a model with no image encoder (tiny-shapes' case) ignores it.
+    torch.testing.assert_close(final_latents(no_adapter, referenced), final_latents(no_adapter, plain))
