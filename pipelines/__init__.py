@@ -2,7 +2,9 @@
 
 from .continuity import ContinuityConfig
 from .pipeline_multiscene import MultiSceneAnimateDiffPipeline
-from .pipeline_output import MultiScenePipelineOutput
+from .pipeline_output import MultiScenePipelineOutput, TransitionPipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
+from .pipeline_transition import TransitionAnimateDiffPipeline
 
-__all__ = ["ContinuityConfig", "MultiSceneAnimateDiffPipeline", "MultiScenePipelineOutput", "T2VAnimateDiffPipeline"]
+__all__ = ["ContinuityConfig", "MultiSceneAnimateDiffPipeline", "MultiScenePipelineOutput", "T2VAnimateDiffPipeline",
+           "TransitionAnimateDiffPipeline", "TransitionPipelineOutput"]

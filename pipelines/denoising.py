@@ -25,6 +25,10 @@ class StepHooks:
     on_clean_estimate: StepFn | None = None  # returns the clean estimate to step towards
     after_step: StepFn | None = None  # returns the latents to go on from
     before_step: Callable[[int, int, torch.Tensor], None] | None = None  # sees the latents, changes nothing
+    # RePaint resampling: after each step but the last, ``resample(i, t, latents)`` brings the latents back
+    # to the noise level of step i, and the step runs again, this many more times.
+    resample_rounds: int = 0
+    resample: StepFn | None = None
 
 
 class DenoiseLoopMixin:
@@ -50,26 +54,33 @@ class DenoiseLoopMixin:
         do_cfg = guidance_scale > 1.0
         self._guidance_scale = guidance_scale
         self._num_timesteps = len(timesteps)
+        def step(i: int, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+            model_input = torch.cat([latents] * 2) if do_cfg else latents
+            model_input = self.scheduler.scale_model_input(model_input, t)
+            prediction = self.unet(model_input, t, encoder_hidden_states=prompt_embeds,
+                                   cross_attention_kwargs=self.cross_attention_kwargs,
+                                   added_cond_kwargs=added_cond_kwargs).sample
+            if do_cfg:
+                uncond, cond = prediction.chunk(2)
+                prediction = uncond + guidance_scale * (cond - uncond)
+            if hooks.on_clean_estimate is not None:
+                clean = backbone.clean_estimate(latents, prediction, t)
+                steered = hooks.on_clean_estimate(i, int(t), clean)
+                if steered is not clean:
+                    prediction = backbone.with_clean_estimate(latents, steered, t)
+            latents = self.scheduler.step(prediction, t, latents, **(extra_step_kwargs or {})).prev_sample
+            if hooks.after_step is not None:
+                latents = hooks.after_step(i, int(t), latents)
+            return latents
+
         with self.progress_bar(total=len(timesteps)) as progress_bar:
             for i, t in enumerate(timesteps):
                 if hooks.before_step is not None:
                     hooks.before_step(i, int(t), latents)
-                model_input = torch.cat([latents] * 2) if do_cfg else latents
-                model_input = self.scheduler.scale_model_input(model_input, t)
-                prediction = self.unet(model_input, t, encoder_hidden_states=prompt_embeds,
-                                       cross_attention_kwargs=self.cross_attention_kwargs,
-                                       added_cond_kwargs=added_cond_kwargs).sample
-                if do_cfg:
-                    uncond, cond = prediction.chunk(2)
-                    prediction = uncond + guidance_scale * (cond - uncond)
-                if hooks.on_clean_estimate is not None:
-                    clean = backbone.clean_estimate(latents, prediction, t)
-                    steered = hooks.on_clean_estimate(i, int(t), clean)
-                    if steered is not clean:
-                        prediction = backbone.with_clean_estimate(latents, steered, t)
-                latents = self.scheduler.step(prediction, t, latents, **(extra_step_kwargs or {})).prev_sample
-                if hooks.after_step is not None:
-                    latents = hooks.after_step(i, int(t), latents)
+                latents = step(i, t, latents)
+                if hooks.resample is not None and i < len(timesteps) - 1:
+                    for _ in range(hooks.resample_rounds):
+                        latents = step(i, t, hooks.resample(i, int(t), latents))
                 if callback_on_step_end is not None:
                     names = {"latents": latents, "prompt_embeds": prompt_embeds}
                     inputs = {k: names[k] for k in callback_on_step_end_tensor_inputs}

@@ -108,14 +108,6 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
                              f"{chosen[0]} with continuity (got {boundary_path!r})")
         return chosen
 
-    @property
-    def frame_limit(self) -> int:
-        """The longest scene one pass generates: the native length, else what the motion modules can take."""
-        native = self.config.get("native_num_frames")
-        if native:
-            return int(native)
-        return int(getattr(self.unet.config, "motion_max_seq_length", 32))
-
     # -- one scene -------------------------------------------------------------------------------
 
     @property
@@ -275,9 +267,7 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
                                          boundary_path, continuity)
         if output_type not in ("np", "pil"):
             raise ValueError(f"output_type must be 'np' or 'pil', got {output_type!r}")
-        sample = self.unet.config.sample_size
-        side = (sample if isinstance(sample, int) else sample[0]) * self.vae_scale_factor
-        height, width = height or side, width or side
+        height, width = height or self.native_size, width or self.native_size
         self._cross_attention_kwargs = None
         self._clip_skip = None
         self._interrupt = False

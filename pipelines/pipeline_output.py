@@ -23,3 +23,15 @@ class MultiScenePipelineOutput(BaseOutput):
     frames: Any
     clips: list[Any] | list[Path]
     script: Any
+
+
+@dataclass
+class TransitionPipelineOutput(BaseOutput):
+    r"""Output of [`TransitionAnimateDiffPipeline`].
+
+    Args:
+        frames: the generated frames, batched like diffusers' video outputs (``"np"``: float
+            ``(1, F, H, W, 3)`` in [0, 1]).
+    """
+
+    frames: Any

@@ -69,6 +69,17 @@ class T2VAnimateDiffPipeline(AnimateDiffPipeline):
     def default_guidance_scale(self) -> float:
         return self.config.native_guidance_scale or STOCK_GUIDANCE_SCALE
 
+    @property
+    def native_size(self) -> int:
+        """The frame side the UNet was built for, in pixels."""
+        sample = self.unet.config.sample_size
+        return (sample if isinstance(sample, int) else sample[0]) * self.vae_scale_factor
+
+    @property
+    def frame_limit(self) -> int:
+        """The most frames one pass makes: the native length, else what the motion modules can take."""
+        return int(self.config.get("native_num_frames") or getattr(self.unet.config, "motion_max_seq_length", 32))
+
     def __call__(
         self,
         prompt: str | list[str] | None = None,

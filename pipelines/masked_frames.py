@@ -1,0 +1,182 @@
+"""Masked temporal inpainting: some frames are given, the others are generated around them.
+
+The one mechanism behind transitions, image-to-video and clip continuation (SEINE's task, done here
+without training, RePaint-style): the given frames are encoded once; after every denoising step their
+latents are replaced by the given latents noised to the level the step reached (the clean latents after
+the last step), so the free frames are denoised next to them and join them smoothly. Optional
+resampling rounds (RePaint) step back up one level and denoise the step again, giving the free frames
+more chances to agree with the given ones. Per-frame prompts come from the time-varying prompt mixin.
+
+Everything goes through the backbone seam (noise to a level, latent normalisation, which latent frame
+holds a pixel frame), so a later backbone reuses it as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from diffusers.utils.torch_utils import randn_tensor
+
+from .backbone import UNetBackbone
+from .denoising import StepHooks
+
+MAX_RESAMPLE_ROUNDS = 10
+
+
+def to_uint8_frames(frames: np.ndarray, name: str) -> np.ndarray:
+    """``(K, H, W, 3)`` uint8 (or float in [0, 1]) frames, checked; a single image becomes one frame."""
+    array = np.asarray(frames)
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[-1] != 3 or len(array) == 0:
+        raise ValueError(f"{name} must be frames (K, H, W, 3) or one image (H, W, 3), got shape {array.shape}")
+    if array.dtype != np.uint8:
+        if not np.issubdtype(array.dtype, np.floating) or array.min() < 0 or array.max() > 1:
+            raise ValueError(f"{name} must be uint8 or float in [0, 1]")
+        array = np.rint(array * 255).astype(np.uint8)
+    return array
+
+
+class MaskedFramesMixin:
+    """For pipelines that derive from diffusers' ``AnimateDiffPipeline`` and the t2v denoising and
+    time-varying prompt mixins."""
+
+    def encode_frames(self, frames: np.ndarray) -> torch.Tensor:
+        """uint8 ``(K, H, W, 3)`` → the UNet's latents ``(1, C, K, h, w)`` (the posterior's mode)."""
+        device, dtype = self._execution_device, self.vae.dtype
+        pixels = torch.from_numpy(frames).to(device=device, dtype=dtype).permute(0, 3, 1, 2) / 127.5 - 1.0
+        latents = self.vae.encode(pixels).latent_dist.mode()
+        return UNetBackbone.of(self).normalise(latents).permute(1, 0, 2, 3).unsqueeze(0)
+
+    def given_frame_hooks(self, given: torch.Tensor, mask: torch.Tensor, timesteps: torch.Tensor,
+                          generator: torch.Generator | None, resample_rounds: int) -> StepHooks:
+        """Hooks that pin the frames where ``mask`` is set to ``given`` at every step's noise level."""
+        backbone = UNetBackbone.of(self)
+        levels = [int(t) for t in timesteps[1:]] + [None]
+
+        def fresh_noise() -> torch.Tensor:
+            return randn_tensor(given.shape, generator=generator, device=torch.device("cpu"),
+                                dtype=given.dtype).to(given.device)
+
+        def pin(i: int, t: int, latents: torch.Tensor) -> torch.Tensor:
+            level = levels[i]
+            pinned = given if level is None else backbone.add_noise(given, fresh_noise(), level)
+            return torch.where(mask, pinned, latents)
+
+        def step_back(i: int, t: int, latents: torch.Tensor) -> torch.Tensor:
+            """From the level step i reached back up to step i's level: x_t = √(ᾱ_t/ᾱ_s)·x_s + √(1-ᾱ_t/ᾱ_s)·ε."""
+            alpha_t, _ = backbone.level(t, latents)
+            alpha_s, _ = backbone.level(levels[i], latents)
+            ratio = (alpha_t / alpha_s) ** 2
+            return ratio.sqrt() * latents + (1 - ratio).sqrt() * fresh_noise()
+
+        return StepHooks(after_step=pin, resample_rounds=resample_rounds,
+                         resample=step_back if resample_rounds else None)
+
+    @torch.no_grad()
+    def generate_with_given(
+        self,
+        prompt: str | dict[int, str],
+        num_frames: int,
+        given: np.ndarray | None = None,
+        given_indices: Sequence[int] = (),
+        *,
+        num_inference_steps: int = 25,
+        guidance_scale: float | None = None,
+        negative_prompt: str | None = None,
+        generator: torch.Generator | None = None,
+        resample_rounds: int = 0,
+        callback_on_step_end: Callable | None = None,
+    ) -> np.ndarray:
+        """``num_frames`` frames, uint8 ``(F, H, W, 3)``, with ``given[j]`` at frame ``given_indices[j]``; with
+        nothing given this is plain generation (the stock pipeline's result for the same generator)."""
+        given_indices = list(given_indices)
+        guidance_scale = self.default_guidance_scale if guidance_scale is None else guidance_scale
+        if not 1 <= num_frames <= self.frame_limit:
+            raise ValueError(f"num_frames must be in [1, {self.frame_limit}] (the model's length), got {num_frames}")
+        if not 0 <= resample_rounds <= MAX_RESAMPLE_ROUNDS:
+            raise ValueError(f"resample_rounds must be in [0, {MAX_RESAMPLE_ROUNDS}], got {resample_rounds}")
+        if resample_rounds and type(self.scheduler).__name__ != "DDIMScheduler":
+            raise ValueError("resample_rounds needs a stateless DDIMScheduler, got "
+                             f"{type(self.scheduler).__name__}")
+        if given is not None:
+            given = to_uint8_frames(given, "given frames")
+            if len(given) != len(given_indices) or len(set(given_indices)) != len(given_indices):
+                raise ValueError(f"given_indices must name one distinct frame per given frame, got {given_indices}")
+            if any(not 0 <= k < num_frames for k in given_indices):
+                raise ValueError(f"given_indices must be in [0, {num_frames - 1}], got {given_indices}")
+        elif given_indices:
+            raise ValueError("given_indices needs given frames")
+        height = width = self.native_size if given is None else None
+        if given is not None:
+            height, width = given.shape[1:3]
+            if height % self.vae_scale_factor or width % self.vae_scale_factor:
+                raise ValueError(f"given frames must have sides divisible by {self.vae_scale_factor}, got "
+                                 f"{height}x{width}")
+        device = self._execution_device
+        self._cross_attention_kwargs, self._clip_skip, self._interrupt = None, None, False
+        embeds = self.encode_time_varying_prompt(prompt, num_frames, device, guidance_scale > 1.0, negative_prompt)
+        self.scheduler.set_timesteps(num_inference_steps, device=device)
+        timesteps = self.scheduler.timesteps
+        shape = (1, self.unet.config.in_channels, num_frames, height // self.vae_scale_factor,
+                 width // self.vae_scale_factor)
+        latents = randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=embeds.dtype).to(device)
+        latents = latents * self.scheduler.init_noise_sigma
+        hooks = StepHooks()
+        if given is not None:
+            placed = torch.zeros_like(latents)
+            mask = torch.zeros(1, 1, num_frames, 1, 1, dtype=torch.bool, device=device)
+            encoded = self.encode_frames(given).to(latents.dtype)
+            for j, k in enumerate(given_indices):
+                frame = UNetBackbone.latent_frame_of(k)
+                placed[:, :, frame] = encoded[:, :, j]
+                mask[:, :, frame] = True
+            hooks = self.given_frame_hooks(placed, mask, timesteps, generator, resample_rounds)
+        latents = self.denoise(latents, embeds, timesteps, guidance_scale, hooks=hooks,
+                               extra_step_kwargs=self.prepare_extra_step_kwargs(generator, 0.0),
+                               callback_on_step_end=callback_on_step_end)
+        video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
+        return np.clip(np.rint(video[0] * 255), 0, 255).astype(np.uint8)
+
+    def continue_frames(self, clip: np.ndarray, prompt: str, num_new: int, *, context: int = 2,
+                        **kwargs) -> np.ndarray:
+        """``num_new`` frames that carry on from the last ``context`` frames of ``clip``, a window at a time,
+        so a video can run past the model's length; returns only the new frames."""
+        clip = to_uint8_frames(clip, "clip")
+        window = self.frame_limit
+        if not 1 <= context < window:
+            raise ValueError(f"context must be in [1, {window - 1}], got {context}")
+        if num_new < 1:
+            raise ValueError(f"num_frames must be >= 1, got {num_new}")
+        if len(clip) < context:
+            raise ValueError(f"the clip has {len(clip)} frames, fewer than context={context}")
+        made: list[np.ndarray] = []
+        tail = clip[-context:]
+        while sum(len(m) for m in made) < num_new:
+            frames = self.generate_with_given(prompt, window, tail, list(range(context)), **kwargs)
+            new = frames[context:][: num_new - sum(len(m) for m in made)]
+            made.append(new)
+            tail = np.concatenate([tail, new])[-context:]
+        return np.concatenate(made)
+
+    def bridge_frames(self, end_of_a: np.ndarray, start_of_b: np.ndarray, prompt_a: str, prompt_b: str,
+                      num_frames: int, prompt: str | None = None, **kwargs) -> np.ndarray:
+        """``num_frames`` generated frames from the last frames of A to the first of B; prompts move from A's
+        to B's across the bridge (through ``prompt`` in the middle, when one is given)."""
+        end_of_a, start_of_b = to_uint8_frames(end_of_a, "clip A"), to_uint8_frames(start_of_b, "clip B")
+        if end_of_a.shape[1:] != start_of_b.shape[1:]:
+            raise ValueError(f"clips A and B must have the same frame size, got {end_of_a.shape[1:3]} and "
+                             f"{start_of_b.shape[1:3]}")
+        window = len(end_of_a) + num_frames + len(start_of_b)
+        if num_frames < 1 or window > self.frame_limit:
+            raise ValueError(f"num_frames must be in [1, {self.frame_limit - len(end_of_a) - len(start_of_b)}] "
+                             f"(the model's {self.frame_limit} frames less the given ones), got {num_frames}")
+        keys = {0: prompt_a, window - 1: prompt_b}
+        if prompt:
+            keys[window // 2] = prompt
+        given = np.concatenate([end_of_a, start_of_b])
+        indices = list(range(len(end_of_a))) + list(range(window - len(start_of_b), window))
+        frames = self.generate_with_given(keys, window, given, indices, **kwargs)
+        return frames[len(end_of_a): len(end_of_a) + num_frames]
