@@ -1,6 +1,7 @@
 """t2v's diffusers pipelines (imported as ``t2v.pipelines``), one file per capability."""
 
 from .continuity import ContinuityConfig
+from .pipeline_edit import EditAnimateDiffPipeline
 from .pipeline_multiscene import MultiSceneAnimateDiffPipeline
 from .pipeline_output import MultiScenePipelineOutput, TransitionPipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
@@ -8,3 +9,4 @@ from .pipeline_transition import TransitionAnimateDiffPipeline
 
 __all__ = ["ContinuityConfig", "MultiSceneAnimateDiffPipeline", "MultiScenePipelineOutput", "T2VAnimateDiffPipeline",
            "TransitionAnimateDiffPipeline", "TransitionPipelineOutput"]
+__all__ += ["EditAnimateDiffPipeline"]

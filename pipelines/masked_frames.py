@@ -89,9 +89,11 @@ class MaskedFramesMixin:
         generator: torch.Generator | None = None,
         resample_rounds: int = 0,
         callback_on_step_end: Callable | None = None,
+        record: dict | None = None,
     ) -> np.ndarray:
         """``num_frames`` frames, uint8 ``(F, H, W, 3)``, with ``given[j]`` at frame ``given_indices[j]``; with
-        nothing given this is plain generation (the stock pipeline's result for the same generator)."""
+        nothing given this is plain generation (the stock pipeline's result for the same generator).
+        ``record``, when given, receives the starting noise and the final latents (for scene continuity)."""
         given_indices = list(given_indices)
         guidance_scale = self.default_guidance_scale if guidance_scale is None else guidance_scale
         if not 1 <= num_frames <= self.frame_limit:
@@ -124,6 +126,8 @@ class MaskedFramesMixin:
                  width // self.vae_scale_factor)
         latents = randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=embeds.dtype).to(device)
         latents = latents * self.scheduler.init_noise_sigma
+        if record is not None:
+            record["start_latents"] = latents.detach().cpu()
         hooks = StepHooks()
         if given is not None:
             placed = torch.zeros_like(latents)
@@ -137,6 +141,8 @@ class MaskedFramesMixin:
         latents = self.denoise(latents, embeds, timesteps, guidance_scale, hooks=hooks,
                                extra_step_kwargs=self.prepare_extra_step_kwargs(generator, 0.0),
                                callback_on_step_end=callback_on_step_end)
+        if record is not None:
+            record["latents"] = latents.detach().cpu()
         video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
         return np.clip(np.rint(video[0] * 255), 0, 255).astype(np.uint8)
 

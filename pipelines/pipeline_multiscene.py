@@ -41,6 +41,7 @@ from .continuity import (
     structure_steps,
 )
 from .denoising import DenoiseLoopMixin, StepHooks
+from .masked_frames import MaskedFramesMixin
 from .pipeline_output import MultiScenePipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
 from .time_varying_prompts import TimeVaryingPromptMixin
@@ -49,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 Judge = Callable[[np.ndarray, str], float]
 DEFAULT_THRESHOLD = 0.75
+MAX_SCENE_FRAMES = 256
+TRANSITION_SALT = 7919  # separates a transition's seed from the scenes' seeds
+CONTINUE_CONTEXT = 2  # frames a scene longer than the model carries into each next window
 MAX_TRIES_LIMIT = 20
 
 
@@ -70,7 +74,8 @@ def to_uint8(video: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(video * 255.0), 0, 255).astype(np.uint8)
 
 
-class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2VAnimateDiffPipeline):
+class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, DenoiseLoopMixin,
+                                    T2VAnimateDiffPipeline):
     r"""Multi-scene text-to-video with AnimateDiff.
 
     Components are those of [`~diffusers.AnimateDiffPipeline`] (`vae`, `text_encoder`, `tokenizer`, `unet`,
@@ -93,12 +98,10 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
             raise ValueError(f"max_tries must be in [1, {MAX_TRIES_LIMIT}], got {max_tries}")
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-        limit = self.frame_limit
         for i, scene in enumerate(script.scenes):
             frames = scene.frames or self.default_num_frames
-            if frames > limit:
-                raise ValueError(f"scenes[{i}].frames is {frames}, more than this model's {limit} frames; longer "
-                                 "scenes need clip continuation, which this pipeline does not do yet")
+            if frames > MAX_SCENE_FRAMES:
+                raise ValueError(f"scenes[{i}].frames is {frames}, more than {MAX_SCENE_FRAMES}")
         chosen = list(range(len(script.scenes))) if scenes is None else sorted(set(scenes))
         if not chosen or any(not isinstance(k, int) or not 0 <= k < len(script.scenes) for k in chosen):
             raise ValueError(f"scenes must be indices in [0, {len(script.scenes) - 1}], got {scenes!r}")
@@ -167,9 +170,11 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
         """One scene's frames, ``uint8 (F, H, W, 3)``, and its boundary for the next scene."""
         scene = script.scenes[index]
         device = self._execution_device
-        frames = scene.frames or self.default_num_frames
+        total = scene.frames or self.default_num_frames
+        frames = min(total, self.frame_limit)  # the first window; continuation makes the rest
         do_cfg = guidance_scale > 1.0
-        prompt = {0: scene.prompt, **(scene.prompt_keys or {})}
+        keys = {0: scene.prompt, **(scene.prompt_keys or {})}
+        prompt = {k: text for k, text in keys.items() if k < frames}
         embeds = self.encode_time_varying_prompt(prompt, frames, device, do_cfg, negative_prompt)
         image_embeds = self.reference_image_embeds(script, scene, device, do_cfg)
         added_cond_kwargs = {"image_embeds": image_embeds} if image_embeds is not None else None
@@ -205,9 +210,19 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
                                    extra_step_kwargs=self.prepare_extra_step_kwargs(generator, 0.0), hooks=hooks,
                                    callback_on_step_end=callback_on_step_end,
                                    callback_on_step_end_tensor_inputs=tuple(callback_on_step_end_tensor_inputs))
-        video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
+        video = to_uint8(self.video_processor.postprocess_video(video=self.decode_latents(latents, 16),
+                                                                output_type="np")[0])
         next_boundary = SceneBoundary(last_clean=latents[:, :, -1:].detach().cpu(), last_noise=initial_last)
-        return to_uint8(video[0]), next_boundary
+        if total > frames:  # longer than one pass: carry on a window at a time from the scene's last frames
+            record: dict = {}
+            prompt_now = keys[max(k for k in keys if k < frames)]
+            rest = self.continue_frames(video, prompt_now, total - frames, context=CONTINUE_CONTEXT,
+                                        num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
+                                        negative_prompt=negative_prompt, generator=generator, record=record)
+            video = np.concatenate([video, rest])
+            next_boundary = SceneBoundary(last_clean=record["latents"][:, :, -1:],
+                                          last_noise=record["start_latents"][:, :, -1:])
+        return video, next_boundary
 
     def boundary_noise(self, boundary: SceneBoundary, continuity: ContinuityConfig, embeds: torch.Tensor,
                        frames: int, timesteps: torch.Tensor, do_cfg: bool) -> torch.Tensor:
@@ -241,6 +256,8 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
         scenes: Sequence[int] | None = None,
         boundary_path: str | os.PathLike | None = None,
         clips_dir: str | os.PathLike | None = None,
+        transitions: bool = False,
+        transition_frames: int = 4,
         output_type: str = "np",
         callback_on_step_end: Callable | None = None,
         callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
@@ -259,6 +276,11 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
             boundary_path: safetensors file of each scene's boundary state; written after each scene, read to
                 regenerate a scene alone.
             clips_dir: write each clip there as `scene_01.mp4`, … as it finishes; the output then holds paths.
+            transitions: put `transition_frames` generated frames between consecutive scenes (masked temporal
+                inpainting from one scene's last frame to the next one's first, prompts moving from one scene's
+                to the next's). Continuity decides how the next scene starts, since that scene is generated
+                first; the transition is generated afterwards between the two fixed ends, so it never changes
+                a scene, it only adds frames between them.
             output_type: `"np"` (float in [0, 1]) or `"pil"`.
         """
         continuity = ContinuityConfig() if continuity is None else continuity
@@ -267,6 +289,9 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
                                          boundary_path, continuity)
         if output_type not in ("np", "pil"):
             raise ValueError(f"output_type must be 'np' or 'pil', got {output_type!r}")
+        if transitions and not 1 <= transition_frames <= self.frame_limit - 2:
+            raise ValueError(f"transition_frames must be in [1, {self.frame_limit - 2}] (the model's "
+                             f"{self.frame_limit} frames less the two given ends), got {transition_frames}")
         height, width = height or self.native_size, width or self.native_size
         self._cross_attention_kwargs = None
         self._clip_skip = None
@@ -275,6 +300,7 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
         stored = load_boundaries(boundary_path) if boundary_path and Path(boundary_path).is_file() else {}
         boundary = stored.get(chosen[0] - 1) if chosen[0] > 0 else None
         clips: list = []
+        bridges: list = []
         kept: list[np.ndarray] = []
         config = getattr(self, "_progress_bar_config", {})
         scenes_bar = tqdm(total=len(chosen), desc="scenes", unit="scene", disable=config.get("disable", False))
@@ -296,8 +322,21 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
                     best = (frames, next_boundary, score, seed)
                 if not check or score >= threshold:
                     break
+            previous_end = self.boundary_frame(boundary) if transitions and boundary is not None else None
             frames, boundary, score, seed = best
             scene.seed, scene.score = seed, score
+            if previous_end is not None:
+                bridge = self.bridge_frames(
+                    previous_end, frames[:1], script.scenes[index - 1].prompt, scene.prompt, transition_frames,
+                    num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
+                    negative_prompt=negative_prompt,
+                    generator=torch.Generator().manual_seed(derive_seed(script.seed or 0, index, TRANSITION_SALT)))
+                if clips_dir is not None:
+                    name = f"transition_{index:02d}_{index + 1:02d}.mp4"
+                    bridges.append(self.write_clip(bridge, Path(clips_dir) / name))
+                else:
+                    bridges.append(bridge)
+                    kept.append(bridge)
             scene.tries = tries if judge is not None else []
             if boundary_path is not None:
                 stored[index] = boundary
@@ -320,9 +359,17 @@ class MultiSceneAnimateDiffPipeline(TimeVaryingPromptMixin, DenoiseLoopMixin, T2
         out_frames = None if joined is None else (
             [convert(joined)] if output_type == "pil" else convert(joined)[None])
         out_clips = [c if isinstance(c, Path) else convert(c) for c in clips]
+        out_bridges = [c if isinstance(c, Path) else convert(c) for c in bridges]
         if not return_dict:
-            return out_frames, out_clips, script
-        return MultiScenePipelineOutput(frames=out_frames, clips=out_clips, script=script)
+            return out_frames, out_clips, script, out_bridges
+        return MultiScenePipelineOutput(frames=out_frames, clips=out_clips, script=script, transitions=out_bridges)
+
+    def boundary_frame(self, boundary: SceneBoundary) -> np.ndarray:
+        """The previous scene's last frame, decoded from its boundary latents (also when that scene was
+        generated in an earlier call): uint8 ``(1, H, W, 3)``."""
+        latents = boundary.last_clean.to(self._execution_device, self.vae.dtype)
+        video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
+        return to_uint8(video[0])
 
     def write_clip(self, frames: np.ndarray, path: Path) -> Path:
         from t2v.video import write_video

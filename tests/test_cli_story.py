@@ -63,3 +63,12 @@ def test_bad_options_exit_2_with_one_line(tiny_model_dir, tmp_path, capsys, args
     story = [] if "--script" in args else [STORY]
     assert main(["story", *story, "--model", str(tiny_model_dir), "-o", str(tmp_path / "s.mp4"), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_transitions_add_frames_between_the_scenes(tiny_model_dir, tmp_path):
+    out = tmp_path / "story.gif"
+    assert main(["story", STORY, "--model", str(tiny_model_dir), "--steps", "1", "-o", str(out),
+                 "--transitions", "2", "--clips-dir", str(tmp_path / "clips")]) == 0
+    assert read_video(out).shape[0] == 3 * 4 + 2 * 2
+    assert {p.name for p in (tmp_path / "clips").iterdir()} >= {"transition_01_02.mp4", "transition_02_03.mp4"}
+    assert main(["story", STORY, "--model", str(tiny_model_dir), "-o", str(out), "--transitions", "3"]) == 2

@@ -112,11 +112,6 @@ def test_bad_arguments_are_refused(pipe, kwargs, message):
         pipe(two_scene_script(), **{"num_inference_steps": 2, **kwargs})
 
 
-def test_scenes_longer_than_the_model_are_refused_naming_the_limit(pipe):
-    script = two_scene_script()
-    script.scenes[1].frames = 9
-    with pytest.raises(ValueError, match=r"scenes\[1\].frames is 9, more than this model's 4 frames"):
-        pipe(script, num_inference_steps=2)
 
 
 def test_clips_go_to_a_folder_as_they_finish(pipe, tmp_path):
@@ -211,3 +206,22 @@ def test_entity_reference_images_go_through_ip_adapter(tiny_model_dir, tmp_path)
     torch.testing.assert_close(final_latents(with_encoder, plain), final_latents(no_adapter, plain))
     # ... and a model with no image encoder (tiny-shapes' case) ignores it.
     torch.testing.assert_close(final_latents(no_adapter, referenced), final_latents(no_adapter, plain))
+
+
+def test_transitions_go_between_scenes_and_leave_the_scenes_as_they_were(pipe):
+    plain = pipe(two_scene_script(), num_inference_steps=2)
+    bridged = pipe(two_scene_script(), num_inference_steps=2, transitions=True, transition_frames=2)
+    assert len(bridged.transitions) == 1 and bridged.transitions[0].shape == (2, 32, 32, 3)
+    assert bridged.frames.shape == (1, 10, 32, 32, 3)  # scene, bridge, scene
+    np.testing.assert_array_equal(bridged.frames[0, :4], plain.clips[0])
+    np.testing.assert_array_equal(bridged.frames[0, 4:6], bridged.transitions[0])
+    np.testing.assert_array_equal(bridged.frames[0, 6:], plain.clips[1])
+    with pytest.raises(ValueError, match="transition_frames"):
+        pipe(two_scene_script(), num_inference_steps=2, transitions=True, transition_frames=3)
+
+
+def test_a_scene_longer_than_the_model_is_continued(pipe):
+    script = two_scene_script()
+    script.scenes[0].frames = 7
+    out = pipe(script, num_inference_steps=2)
+    assert [len(c) for c in out.clips] == [7, 4]

@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--guidance", type=non_negative_float, default=None,
                         help="classifier-free guidance scale (default: the model's)")
     parser.add_argument("--no-continuity", action="store_true", help="generate every scene independently")
+    parser.add_argument("--transitions", type=positive_int, default=None, metavar="N",
+                        help="put N generated frames between consecutive scenes (at most the model's length less 2)")
     parser.add_argument("--check", action="store_true",
                         help="score each scene with the evaluator (the shapes-world oracle) and regenerate a "
                              "scene that fails with its next seed, keeping the best try")
@@ -105,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         boundary_path=script_out.with_suffix(".boundary.safetensors"),
         clips_dir=args.clips_dir,
+        transitions=args.transitions is not None,
+        transition_frames=args.transitions or 1,
         output_type="np",
     )
     fps = pipe.default_fps
@@ -113,7 +117,11 @@ def run(args: argparse.Namespace) -> int:
     else:  # the clips went to --clips-dir as they finished: join them from there
         from ..video import read_video
 
-        frames = np.concatenate([read_video(path) for path in result.clips])
+        order = [result.clips[0]]
+        for bridge, clip in zip(result.transitions or [None] * (len(result.clips) - 1), result.clips[1:],
+                                strict=True):
+            order += [bridge, clip] if bridge is not None else [clip]
+        frames = np.concatenate([read_video(path) for path in order])
     write_output(frames, output, fps)
     result.script.save(script_out)
     for i, scene in enumerate(result.script.scenes):
