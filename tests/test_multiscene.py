@@ -225,3 +225,17 @@ def test_a_scene_longer_than_the_model_is_continued(pipe):
     script.scenes[0].frames = 7
     out = pipe(script, num_inference_steps=2)
     assert [len(c) for c in out.clips] == [7, 4]
+
+
+def test_the_shipped_model_tells_a_two_scene_story():
+    """On tiny-shapes the story keeps its entity: the oracle finds the red ball in both scenes."""
+    from t2v.world.facts import ObjectRef, Question
+    from t2v.world.oracle import ShapesOracle
+
+    shipped = MultiSceneAnimateDiffPipeline.from_pipe(load_pipeline("tiny-shapes"))
+    out = shipped(two_scene_script(), num_inference_steps=10)
+    assert out.frames.shape == (1, 16, 32, 32, 3)
+    oracle = ShapesOracle()
+    for clip in out.clips:
+        reading = oracle.analyse(np.rint(clip * 255).astype(np.uint8))
+        assert oracle.answer(reading, Question("existence", ObjectRef(color="red"))).yes, reading.to_dict()
