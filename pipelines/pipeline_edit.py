@@ -51,11 +51,6 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
     def has_ip_adapter(self) -> bool:
         return self.image_encoder is not None and getattr(self.unet, "encoder_hid_proj", None) is not None
 
-    @property
-    def native_side(self) -> int:
-        sample = self.unet.config.sample_size
-        return (sample if isinstance(sample, int) else sample[0]) * self.vae_scale_factor
-
     def check_edit_inputs(self, frames: np.ndarray, source_prompt: str, target_prompt: str,
                           num_inference_steps: int, blend_threshold: float | None, blend_start: float,
                           guidance_scale: float, output_type: str) -> None:
@@ -78,7 +73,7 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         if height % self.vae_scale_factor or width % self.vae_scale_factor:
             raise ValueError(f"video frames must have sides divisible by {self.vae_scale_factor}, got "
                              f"{height}x{width}")
-        limit = int(getattr(self.unet.config, "motion_max_seq_length", 32))
+        limit = self.frame_limit
         if not 2 <= frames.shape[0] <= limit:
             raise ValueError(f"video must have 2 to {limit} frames, got {frames.shape[0]}")
 

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "t2v.commands.world",
     "t2v.commands.generate",
     "t2v.commands.story",
+    "t2v.commands.edit",
     "t2v.commands.questions",
     "t2v.commands.evaluate",
 )

@@ -1,0 +1,153 @@
+"""EditAnimateDiffPipeline: inversion returns the source, an edit keeps the background and moves the edit with
+the object, processors come back, bad input is refused by name, and the reference-image token is cached."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from t2v.pipelines import EditAnimateDiffPipeline
+from t2v.world.render import render
+from t2v.world.spec import ShapeObject, WorldSpec
+
+SOURCE = "a big red circle moving left on a black background"
+
+
+@pytest.fixture(scope="module")
+def shapes_pipe():
+    from t2v.models import load_pipeline
+
+    pipe = EditAnimateDiffPipeline.from_pipe(load_pipeline("tiny-shapes"))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture(scope="module")
+def test_pipe(tiny_model_dir):
+    from t2v.models import load_pipeline
+
+    pipe = EditAnimateDiffPipeline.from_pipe(load_pipeline(str(tiny_model_dir)))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture(scope="module")
+def source_spec():
+    return WorldSpec(objects=(ShapeObject("circle", "red", "big", "left", x=0.7, y=0.5),), frames=8, size=32)
+
+
+def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float:
+    err = (a.astype(np.float64) - b.astype(np.float64)) ** 2
+    mse = err[where].mean() if where is not None else err.mean()
+    return float(10 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
+
+
+def to_uint8(frames) -> np.ndarray:
+    return np.rint(np.asarray(frames[0]) * 255).astype(np.uint8)
+
+
+@torch.no_grad()
+def test_inversion_then_reconstruction_returns_the_source(shapes_pipe, source_spec):
+    from t2v.editing.inversion import ddim_invert
+    from t2v.pipelines.backbone import UNetBackbone
+    from t2v.training.common import encode_clips
+
+    pipe = shapes_pipe
+    clip = render(source_spec)
+    embeds = pipe.encode_per_frame(SOURCE, 8, torch.device("cpu"))
+    pipe.scheduler.set_timesteps(12)
+    pipe._cross_attention_kwargs = None
+    clean = encode_clips(pipe.vae, clip[None])
+    path = ddim_invert(pipe.unet, UNetBackbone.of(pipe), clean, embeds, pipe.scheduler.timesteps)
+    assert len(path) == 12 and path[0].std() > 0.7  # it reached noise
+    latents = pipe.denoise(path[0], embeds, pipe.scheduler.timesteps, 1.0)
+    video = pipe.video_processor.postprocess_video(video=pipe.decode_latents(latents, 16), output_type="np")
+    assert psnr(to_uint8(video), clip) >= 25.0
+
+
+def test_a_colour_edit_changes_the_object_and_keeps_the_rest(shapes_pipe, source_spec):
+    from t2v.world.facts import spec_facts
+    from t2v.world.oracle import ShapesOracle
+
+    clip = render(source_spec)
+    target_spec = replace(source_spec, objects=(replace(source_spec.objects[0], color="green"),))
+    found = dict(shapes_pipe.unet.attn_processors)
+    out = shapes_pipe(clip, SOURCE, SOURCE.replace("red", "green"), num_inference_steps=12)
+    assert all(shapes_pipe.unet.attn_processors[n] is p for n, p in found.items())
+    assert (out.source_words, out.target_words, out.token_mode) == (["red"], ["green"], "replace")
+    edited = to_uint8(out.frames)
+    answers = ShapesOracle().answer_many(edited, spec_facts(target_spec))
+    assert all(a.yes for a in answers), [q.text() for q, a in zip(spec_facts(target_spec), answers, strict=True)
+                                         if not a.yes]
+    background = out.mask < 0.5
+    assert background.mean() > 0.3 and psnr(edited, clip, background) >= 28.0
+    object_pixels = np.abs(clip.astype(int) - clip[:, :1, :1].astype(int)).sum(-1) > 60
+    assert out.mask[object_pixels].mean() > 0.95  # the mask holds the object in every frame
+
+
+def test_processors_come_back_after_an_exception_inside_the_edit(test_pipe):
+    found = dict(test_pipe.unet.attn_processors)
+    clip = np.zeros((4, 32, 32, 3), np.uint8)
+
+    def fail(pipe, i, t, tensors):
+        raise RuntimeError("stop at step")
+
+    with pytest.raises(RuntimeError, match="stop at step"):
+        test_pipe(clip, "a red circle", "a green circle", num_inference_steps=2, callback_on_step_end=fail)
+    assert all(test_pipe.unet.attn_processors[n] is p for n, p in found.items())
+
+
+def test_outputs_and_null_text(test_pipe):
+    clip = render(WorldSpec(objects=(ShapeObject("square", "blue", "big", "right", x=0.3),), frames=4, size=32))
+    out = test_pipe(clip, "a blue square", "a big blue square", num_inference_steps=2, null_text=True)
+    assert out.frames.shape == (1, 4, 32, 32, 3)
+    assert out.mask.shape == (4, 32, 32) and set(np.unique(out.mask)) <= {0.0, 1.0}
+    assert out.token_mode == "refine" and out.target_words == ["big"]
+    assert out.null_text_seconds > 0 and out.inversion_seconds > 0
+    whole = test_pipe(clip, "a blue square", "a red square", num_inference_steps=2, blend_threshold=None,
+                      output_type="latent")
+    assert whole.frames.shape == (1, 4, 4, 8, 8) and whole.mask.min() == 1.0
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [
+    ({"target_prompt": "a red circle"}, "nothing to edit"),
+    ({"target_prompt": "  "}, "target_prompt"),
+    ({"num_inference_steps": 0}, "num_inference_steps"),
+    ({"blend_threshold": 2.0}, "blend_threshold"),
+    ({"cross_window": (0.5, 0.2)}, "cross window"),
+    ({"edit_words": ["dog"]}, "edit_words"),
+    ({"word_weights": {"dog": 2.0}}, "word_weights"),
+    ({"video": np.zeros((4, 30, 30, 3), np.uint8)}, "divisible"),
+    ({"reference_image": np.zeros((8, 8, 3), np.uint8)}, "<ref>"),
+])
+def test_bad_input_is_refused_by_name(test_pipe, kwargs, name):
+    args = {"video": np.zeros((4, 32, 32, 3), np.uint8), "source_prompt": "a red circle",
+            "target_prompt": "a green circle", "num_inference_steps": 1, **kwargs}
+    with pytest.raises(ValueError, match=name):
+        test_pipe(**args)
+
+
+def test_reference_token_is_learned_from_moving_crops_and_cached(test_pipe, tmp_path):
+    from t2v.editing.textual_inversion import TextualInversionConfig, learn_token, moving_crops
+
+    image = render(WorldSpec(objects=(ShapeObject("triangle", "orange", "big", "still"),), frames=2, size=64))[0]
+    config = TextualInversionConfig(steps=2, batch=1, clips=4)
+    clips, motions = moving_crops(image, 4, 32, 4, config, __import__("random").Random(0))
+    assert clips.shape == (4, 4, 32, 32, 3) and set(motions) <= {"left", "right", "up", "down"}
+    assert all(not np.array_equal(c[0], c[-1]) for c in clips)  # the crops move
+    first = learn_token(test_pipe, image, config, cache_dir=tmp_path)
+    (cached,) = tmp_path.glob("*.safetensors")
+    written = cached.stat().st_mtime_ns
+    again = learn_token(test_pipe, image, config, cache_dir=tmp_path)
+    assert torch.equal(first, again) and cached.stat().st_mtime_ns == written  # read back, not refitted
+    other = learn_token(test_pipe, image[::-1].copy(), config, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.safetensors"))) == 2 and not torch.equal(other, first)  # keyed by image
+    token_id = test_pipe.tokenizer.convert_tokens_to_ids("<ref>")
+    torch.testing.assert_close(test_pipe.text_encoder.get_input_embeddings().weight[token_id], other)  # the last one
+    out = test_pipe(render(WorldSpec(objects=(ShapeObject("circle", "red"),), frames=4, size=32)),
+                    "a red circle", "a <ref>", reference_image=image, textual_inversion_config=config,
+                    cache_dir=tmp_path, num_inference_steps=2)
+    assert out.target_words == ["<ref>"] and len(list(tmp_path.glob("*.safetensors"))) == 2
