@@ -1,0 +1,69 @@
+"""``t2v extend``: a clip followed by new frames that carry on from its last frames."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from ._common import add_model_arguments, check_output_path, describe_clip, positive_int, write_output
+from ._given_frames import (
+    add_generation_arguments,
+    as_uint8,
+    check_prompts,
+    check_resample,
+    fit_to_model,
+    generation_kwargs,
+    load_transition_pipeline,
+    read_frames,
+)
+
+MAX_NEW_FRAMES = 256  # bounds one run's time; a longer video is extended again
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "extend", help="continue a clip with generated frames",
+        description="Generate --frames new frames that carry on from the clip's last --context frames, a model-length "
+                    "window at a time (so past the model's length), and write the clip followed by them. A clip "
+                    "of another size is resized first (shorter side to the model's, then centre-cropped), and "
+                    "written at that size.")
+    parser.add_argument("clip", help="the clip to continue (.mp4, .gif; an image is a one-frame clip)")
+    parser.add_argument("--prompt", required=True, help="what the new frames show")
+    parser.add_argument("--frames", type=positive_int, required=True, metavar="N",
+                        help=f"new frames to add (at most {MAX_NEW_FRAMES})")
+    parser.add_argument("--context", type=positive_int, default=None, metavar="K",
+                        help="the clip's last frames each window starts from (default 2, or 1 for a one-frame clip; "
+                             "less than the model's length)")
+    parser.add_argument("-o", "--output", required=True, help="output file (.mp4 or .gif)")
+    add_model_arguments(parser)
+    add_generation_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    check_prompts(args, "--prompt")
+    check_resample(args.resample)
+    if args.frames > MAX_NEW_FRAMES:
+        raise ValueError(f"--frames must be in [1, {MAX_NEW_FRAMES}], got {args.frames}")
+    output = check_output_path(args.output)
+    clip = read_frames(args.clip, "clip")
+    context = min(2, len(clip)) if args.context is None else args.context
+    if context > len(clip):
+        raise ValueError(f"--context must be at most the clip's {len(clip)} frames, got {context}")
+
+    pipe = load_transition_pipeline(args)
+    if context >= pipe.frame_limit:
+        raise ValueError(f"--context must be in [1, {pipe.frame_limit - 1}] (less than the model's "
+                         f"{pipe.frame_limit} frames), got {context}")
+    clip = fit_to_model(clip, pipe.native_size, "clip")
+    new = as_uint8(pipe("continue", args.prompt, clip=clip, num_frames=args.frames, context=context,
+                        **generation_kwargs(args)).frames)
+    video = np.concatenate([clip, new])
+    fps = pipe.default_fps
+    write_output(video, output, fps)
+    print(f"wrote {output}: the clip ({len(clip)}) and {len(new)} new frames; {describe_clip(len(video), fps)}, "
+          f"took {time.perf_counter() - start:.1f} s")
+    return 0

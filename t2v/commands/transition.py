@@ -1,0 +1,77 @@
+"""``t2v transition``: generated frames that bridge the end of one clip (or image) and the start of another."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from ._common import add_model_arguments, check_output_path, describe_clip, positive_int, write_output
+from ._given_frames import (
+    add_generation_arguments,
+    as_uint8,
+    check_prompts,
+    check_resample,
+    fit_to_model,
+    generation_kwargs,
+    load_transition_pipeline,
+    read_frames,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "transition", help="generate a bridge between two clips or images",
+        description="Generate the frames between the end of A and the start of B (masked temporal inpainting: "
+                    "A's last and B's first --context frames are pinned, the frames between are generated while "
+                    "the prompt moves from --prompt-a to --prompt-b). Writes the bridge alone, or with "
+                    "--with-clips A, the bridge and B as one video. Inputs of another size are resized (shorter "
+                    "side to the model's, then centre-cropped).")
+    parser.add_argument("a", help="clip or image A (.mp4, .gif, .png, .jpg, ...)")
+    parser.add_argument("b", help="clip or image B")
+    parser.add_argument("--prompt-a", required=True, help="a prompt describing A")
+    parser.add_argument("--prompt-b", required=True, help="a prompt describing B")
+    parser.add_argument("--prompt", default=None, help="what the middle of the transition shows (optional)")
+    parser.add_argument("-o", "--output", required=True, help="output file (.mp4 or .gif)")
+    parser.add_argument("--frames", type=positive_int, default=None, metavar="N",
+                        help="bridge length (default and most: the model's length less 2 x --context)")
+    parser.add_argument("--context", type=positive_int, default=1, metavar="K",
+                        help="frames of A's end and of B's start that are given (default 1; an image is one frame)")
+    parser.add_argument("--with-clips", action="store_true", help="write A, the bridge and B, not the bridge alone")
+    add_model_arguments(parser)
+    add_generation_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    check_prompts(args, "--prompt-a", "--prompt-b", "--prompt")
+    check_resample(args.resample)
+    output = check_output_path(args.output)
+    a, b = read_frames(args.a, "clip A"), read_frames(args.b, "clip B")
+    shortest = min(len(a), len(b))
+    if args.context > shortest:
+        raise ValueError(f"--context must be in [1, {shortest}] (the frames of the shorter input; an image is one "
+                         f"frame), got {args.context}")
+
+    pipe = load_transition_pipeline(args)
+    most = pipe.frame_limit - 2 * args.context
+    if most < 1:
+        raise ValueError(f"--context must be in [1, {(pipe.frame_limit - 1) // 2}] (both sides' given frames and "
+                         f"one new frame within the model's {pipe.frame_limit}), got {args.context}")
+    frames = most if args.frames is None else args.frames
+    if not 1 <= frames <= most:
+        raise ValueError(f"--frames must be in [1, {most}] (the model's {pipe.frame_limit} frames less "
+                         f"2 x --context {args.context}), got {frames}")
+    a, b = fit_to_model(a, pipe.native_size, "clip A"), fit_to_model(b, pipe.native_size, "clip B")
+    bridge = as_uint8(pipe("transition", args.prompt, clip_a=a, clip_b=b, prompt_a=args.prompt_a,
+                           prompt_b=args.prompt_b, num_frames=frames, context=args.context,
+                           **generation_kwargs(args)).frames)
+    video = np.concatenate([a, bridge, b]) if args.with_clips else bridge
+    fps = pipe.default_fps
+    write_output(video, output, fps)
+    what = f"A ({len(a)}), a bridge of {len(bridge)} and B ({len(b)})" if args.with_clips else \
+        f"a bridge of {len(bridge)} frames"
+    print(f"wrote {output}: {what}; {describe_clip(len(video), fps)}, took {time.perf_counter() - start:.1f} s")
+    return 0
