@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -46,8 +48,12 @@ def generate(
     num_inference_steps: int = 25,
     guidance_scale: float | None = None,
     negative_prompt: str | None = None,
+    callback_on_step_end: Callable | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Frames ``uint8 (F, H, W, 3)`` and the model's fps; the same seed gives the same video."""
+    """Frames ``uint8 (F, H, W, 3)`` and the model's fps; the same seed gives the same video.
+
+    ``callback_on_step_end`` goes to the pipeline as in diffusers (the web demo stops a cancelled run there).
+    """
     defaults = model_defaults(pipe)
     num_frames = int(defaults["frames"] if num_frames is None else num_frames)
     size = int(defaults["size"] if size is None else size)
@@ -63,6 +69,7 @@ def generate(
         guidance_scale=defaults["guidance"] if guidance_scale is None else guidance_scale,
         generator=generator,
         output_type="np",
+        callback_on_step_end=callback_on_step_end,
     )
     frames = np.clip(np.rint(out.frames[0] * 255.0), 0, 255).astype(np.uint8)
     return frames, int(defaults["fps"])
