@@ -94,7 +94,7 @@ def server(tmp_path_factory):
     yield url
     process.send_signal(signal.SIGINT)  # as Ctrl-C: the app closes and removes its temp folder
     try:
-        process.wait(timeout=60)
+        process.wait(timeout=180)  # a busy machine may still be finishing queued jobs
     except subprocess.TimeoutExpired:
         process.kill()
         raise
