@@ -82,8 +82,11 @@ def server(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("demo") / "server.log"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
     with open(log_path, "w") as log:
+        # Ctrl-C must reach the app: a parent that ignores SIGINT (as the test process can, after other tests)
+        # hands that on to the child, and the SIGINT below would then do nothing.
         process = subprocess.Popen([sys.executable, "-m", "t2v.cli", "-v", "demo", "--port", str(port),
-                                    "--queue-size", str(QUEUE_SIZE)], stdout=log, stderr=subprocess.STDOUT, env=env)
+                                    "--queue-size", str(QUEUE_SIZE)], stdout=log, stderr=subprocess.STDOUT, env=env,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + STARTUP_S
     while not _answers(url):
