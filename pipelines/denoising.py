@@ -49,6 +49,10 @@ class DenoiseLoopMixin:
     ) -> torch.Tensor:
         """Run ``timesteps`` from ``latents``; ``prompt_embeds`` holds one row per frame (negative half first
         when ``guidance_scale`` > 1)."""
+        unknown = set(callback_on_step_end_tensor_inputs) - {"latents", "prompt_embeds"}
+        if unknown:
+            raise ValueError(f"callback_on_step_end_tensor_inputs may name 'latents' and 'prompt_embeds', got "
+                             f"{sorted(unknown)}")
         hooks = hooks or StepHooks()
         backbone = UNetBackbone.of(self)
         do_cfg = guidance_scale > 1.0

@@ -57,8 +57,7 @@ class MaskedFramesMixin:
         levels = [int(t) for t in timesteps[1:]] + [None]
 
         def fresh_noise() -> torch.Tensor:
-            return randn_tensor(given.shape, generator=generator, device=torch.device("cpu"),
-                                dtype=given.dtype).to(given.device)
+            return randn_tensor(given.shape, generator=generator, device=given.device, dtype=given.dtype)
 
         def pin(i: int, t: int, latents: torch.Tensor) -> torch.Tensor:
             level = levels[i]
@@ -98,6 +97,9 @@ class MaskedFramesMixin:
         guidance_scale = self.default_guidance_scale if guidance_scale is None else guidance_scale
         if not 1 <= num_frames <= self.frame_limit:
             raise ValueError(f"num_frames must be in [1, {self.frame_limit}] (the model's length), got {num_frames}")
+        if isinstance(num_inference_steps, bool) or not isinstance(num_inference_steps, int) or not (
+                1 <= num_inference_steps <= 1000):
+            raise ValueError(f"num_inference_steps must be in [1, 1000], got {num_inference_steps!r}")
         if not 0 <= resample_rounds <= MAX_RESAMPLE_ROUNDS:
             raise ValueError(f"resample_rounds must be in [0, {MAX_RESAMPLE_ROUNDS}], got {resample_rounds}")
         if resample_rounds and type(self.scheduler).__name__ != "DDIMScheduler":
@@ -124,7 +126,7 @@ class MaskedFramesMixin:
         timesteps = self.scheduler.timesteps
         shape = (1, self.unet.config.in_channels, num_frames, height // self.vae_scale_factor,
                  width // self.vae_scale_factor)
-        latents = randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=embeds.dtype).to(device)
+        latents = randn_tensor(shape, generator=generator, device=device, dtype=embeds.dtype)
         latents = latents * self.scheduler.init_noise_sigma
         if record is not None:
             record["start_latents"] = latents.detach().cpu()
@@ -138,9 +140,13 @@ class MaskedFramesMixin:
                 placed[:, :, frame] = encoded[:, :, j]
                 mask[:, :, frame] = True
             hooks = self.given_frame_hooks(placed, mask, timesteps, generator, resample_rounds)
-        latents = self.denoise(latents, embeds, timesteps, guidance_scale, hooks=hooks,
-                               extra_step_kwargs=self.prepare_extra_step_kwargs(generator, 0.0),
-                               callback_on_step_end=callback_on_step_end)
+        added = None
+        if self.has_ip_adapter:  # the UNet then needs image embeddings: empty ones, with the adapter held at 0
+            added = {"image_embeds": self.empty_image_embeds(device, guidance_scale > 1.0)}
+        with self.ip_adapter_off(added is not None):
+            latents = self.denoise(latents, embeds, timesteps, guidance_scale, hooks=hooks, added_cond_kwargs=added,
+                                   extra_step_kwargs=self.prepare_extra_step_kwargs(generator, 0.0),
+                                   callback_on_step_end=callback_on_step_end)
         if record is not None:
             record["latents"] = latents.detach().cpu()
         video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
@@ -161,8 +167,10 @@ class MaskedFramesMixin:
         made: list[np.ndarray] = []
         tail = clip[-context:]
         while sum(len(m) for m in made) < num_new:
-            frames = self.generate_with_given(prompt, window, tail, list(range(context)), **kwargs)
-            new = frames[context:][: num_new - sum(len(m) for m in made)]
+            # The last window is only as long as it must be, so its last frame is the clip's last frame.
+            length = min(window, context + num_new - sum(len(m) for m in made))
+            frames = self.generate_with_given(prompt, length, tail, list(range(context)), **kwargs)
+            new = frames[context:]
             made.append(new)
             tail = np.concatenate([tail, new])[-context:]
         return np.concatenate(made)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -102,20 +101,32 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
             frames = scene.frames or self.default_num_frames
             if frames > MAX_SCENE_FRAMES:
                 raise ValueError(f"scenes[{i}].frames is {frames}, more than {MAX_SCENE_FRAMES}")
+        if scenes is not None and (isinstance(scenes, (str, bytes)) or not isinstance(scenes, Sequence) or any(
+                isinstance(k, bool) or not isinstance(k, int) for k in scenes)):
+            raise ValueError(f"scenes must be a list of scene indices, got {scenes!r}")
         chosen = list(range(len(script.scenes))) if scenes is None else sorted(set(scenes))
-        if not chosen or any(not isinstance(k, int) or not 0 <= k < len(script.scenes) for k in chosen):
+        if not chosen or any(not 0 <= k < len(script.scenes) for k in chosen):
             raise ValueError(f"scenes must be indices in [0, {len(script.scenes) - 1}], got {scenes!r}")
-        needs_boundary = continuity.enabled and chosen[0] > 0
-        if needs_boundary and (boundary_path is None or not Path(boundary_path).is_file()):
-            raise ValueError(f"boundary_path must name the boundary file of a full run to regenerate scene "
-                             f"{chosen[0]} with continuity (got {boundary_path!r})")
+        for i, scene in enumerate(script.scenes):
+            first_window = min(scene.frames or self.default_num_frames, self.frame_limit)
+            if any(k >= first_window for k in scene.prompt_keys or {}):
+                raise ValueError(f"scenes[{i}].prompt_keys must key frames below {first_window} (one model pass)")
+        needed = [k - 1 for k in chosen if k > 0 and k - 1 not in chosen] if continuity.enabled else []
+        if needed:
+            if boundary_path is None or not Path(boundary_path).is_file():
+                raise ValueError(f"boundary_path must name the boundary file of a full run to regenerate scene "
+                                 f"{needed[0] + 1} with continuity (got {boundary_path!r})")
+            missing = [k for k in needed if k not in load_boundaries(boundary_path)]
+            if missing:
+                raise ValueError(f"boundary_path {boundary_path} has no boundary for scene(s) {missing}: regenerate "
+                                 "from the run that wrote it, or regenerate those scenes too")
+        if continuity.enabled and float(self.scheduler.init_noise_sigma) != 1.0:
+            raise ValueError(f"continuity needs a scheduler whose starting noise has unit scale (DDIM, DDPM, "
+                             f"DPM-Solver); {type(self.scheduler).__name__} has {self.scheduler.init_noise_sigma}: "
+                             "pass continuity=ContinuityConfig.off() or switch schedulers")
         return chosen
 
     # -- one scene -------------------------------------------------------------------------------
-
-    @property
-    def has_ip_adapter(self) -> bool:
-        return self.image_encoder is not None and getattr(self.unet, "encoder_hid_proj", None) is not None
 
     def reference_image_embeds(self, script, scene, device, do_cfg: bool):
         """IP-Adapter embeddings of the scene's first entity that has a reference image, when the model can
@@ -128,28 +139,12 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         if not self.has_ip_adapter:
             return None
         if not paths:
-            empty = torch.zeros(2 if do_cfg else 1, 1, self.image_encoder.config.projection_dim, device=device)
-            return [empty]
+            return self.empty_image_embeds(device, do_cfg)
         from PIL import Image
 
         with Image.open(paths[0]) as image:
             reference = image.convert("RGB")
         return self.prepare_ip_adapter_image_embeds(reference, None, device, 1, do_cfg)
-
-    @contextmanager
-    def ip_adapter_off(self, off: bool):
-        """With an IP-Adapter loaded the UNet needs image embeddings on every call: a scene with no reference
-        image runs with the adapter's scale at 0, then the scale the user set comes back."""
-        processors = self.unet.attn_processors.values()
-        scales = [list(p.scale) for p in processors if isinstance(getattr(p, "scale", None), list)]
-        if not off or not scales:
-            yield
-            return
-        self.set_ip_adapter_scale(0.0)
-        try:
-            yield
-        finally:
-            self.set_ip_adapter_scale(scales[0] if len(scales[0]) > 1 else scales[0][0])
 
     def generate_scene(
         self,
@@ -189,7 +184,8 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         if boundary is not None and continuity.enabled:
             anchor = boundary.last_clean.to(device, embeds.dtype)
             if continuity.noise_init is not None:
-                boundary_noise = self.boundary_noise(boundary, continuity, embeds, frames, timesteps, do_cfg)
+                boundary_noise = self.boundary_noise(boundary, continuity, embeds, frames, timesteps, do_cfg,
+                                                     image_embeds)
                 latents = mix_boundary_noise(latents, boundary_noise, boundary_shares(frames, continuity))
         latents = latents * self.scheduler.init_noise_sigma
         initial_last = latents[:, :, -1:].detach().cpu()
@@ -225,7 +221,7 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         return video, next_boundary
 
     def boundary_noise(self, boundary: SceneBoundary, continuity: ContinuityConfig, embeds: torch.Tensor,
-                       frames: int, timesteps: torch.Tensor, do_cfg: bool) -> torch.Tensor:
+                       frames: int, timesteps: torch.Tensor, do_cfg: bool, image_embeds=None) -> torch.Tensor:
         """The previous scene's last frame brought back to noise: its recorded starting noise, or its clean
         latents DDIM-inverted under this scene's prompt (as a still clip of this scene's length)."""
         device = embeds.device
@@ -235,7 +231,10 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
 
         still = boundary.last_clean.to(device, embeds.dtype).repeat(1, 1, frames, 1, 1)
         conditional = embeds[embeds.shape[0] // 2:] if do_cfg else embeds
-        return ddim_invert(self.unet, UNetBackbone.of(self), still, conditional, timesteps)[0]
+        added = None
+        if image_embeds is not None:  # the conditional half, as for the text
+            added = {"image_embeds": [e[e.shape[0] // 2:] if do_cfg else e for e in image_embeds]}
+        return ddim_invert(self.unet, UNetBackbone.of(self), still, conditional, timesteps, added_cond_kwargs=added)[0]
 
     # -- the story -------------------------------------------------------------------------------
 
@@ -364,6 +363,7 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
             return out_frames, out_clips, script, out_bridges
         return MultiScenePipelineOutput(frames=out_frames, clips=out_clips, script=script, transitions=out_bridges)
 
+    @torch.no_grad()
     def boundary_frame(self, boundary: SceneBoundary) -> np.ndarray:
         """The previous scene's last frame, decoded from its boundary latents (also when that scene was
         generated in an earlier call): uint8 ``(1, H, W, 3)``."""

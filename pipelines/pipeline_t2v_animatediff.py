@@ -9,8 +9,10 @@ writes them into ``model_index.json`` and carries them through ``from_pipe``, ``
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any
 
+import torch
 from diffusers import AnimateDiffPipeline, AutoencoderKL, MotionAdapter, UNet2DConditionModel, UNetMotionModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection, PreTrainedModel, PreTrainedTokenizerBase
@@ -79,6 +81,37 @@ class T2VAnimateDiffPipeline(AnimateDiffPipeline):
     def frame_limit(self) -> int:
         """The most frames one pass makes: the native length, else what the motion modules can take."""
         return int(self.config.get("native_num_frames") or getattr(self.unet.config, "motion_max_seq_length", 32))
+
+    @property
+    def has_ip_adapter(self) -> bool:
+        """An image encoder and a loaded IP-Adapter: the UNet then needs image embeddings on every call."""
+        return self.image_encoder is not None and getattr(self.unet, "encoder_hid_proj", None) is not None
+
+    def empty_image_embeds(self, device, do_cfg: bool) -> list[torch.Tensor]:
+        """Zero image embeddings of the loaded adapters' shape, for calls with no reference image (used with
+        :meth:`ip_adapter_off`, so they do not act)."""
+        from PIL import Image
+
+        blank = Image.new("RGB", (224, 224))
+        count = len(getattr(self.unet.encoder_hid_proj, "image_projection_layers", [None]))
+        embeds = self.prepare_ip_adapter_image_embeds([blank] * count, None, device, 1, do_cfg)
+        return [torch.zeros_like(e) for e in embeds]
+
+    @contextmanager
+    def ip_adapter_off(self, off: bool):
+        """Run with every IP-Adapter scale at 0, then give each layer back the scale it had."""
+        saved = [(p, list(p.scale)) for p in self.unet.attn_processors.values()
+                 if isinstance(getattr(p, "scale", None), list)]
+        if not off or not saved:
+            yield
+            return
+        for processor, _ in saved:
+            processor.scale = [0.0] * len(processor.scale)
+        try:
+            yield
+        finally:
+            for processor, scale in saved:
+                processor.scale = scale
 
     def __call__(
         self,

@@ -206,6 +206,17 @@ def test_entity_reference_images_go_through_ip_adapter(tiny_model_dir, tmp_path)
     torch.testing.assert_close(final_latents(with_encoder, plain), final_latents(no_adapter, plain))
     # ... and a model with no image encoder (tiny-shapes' case) ignores it.
     torch.testing.assert_close(final_latents(no_adapter, referenced), final_latents(no_adapter, plain))
+    # Transitions, long scenes and inversion also run with an adapter loaded (the UNet then needs image
+    # embeddings on every call), and the user's per-layer scales come back afterwards.
+    long = two_scene_script()
+    long.scenes[1].frames = 6
+    with_encoder.set_ip_adapter_scale(0.7)
+    out = with_encoder(long, num_inference_steps=1, transitions=True, transition_frames=1,
+                       continuity=ContinuityConfig(noise_init="inversion"))
+    assert [len(c) for c in out.clips] == [4, 6] and len(out.transitions) == 1
+    scales = {p.scale[0] for p in with_encoder.unet.attn_processors.values() if isinstance(getattr(p, "scale", None),
+                                                                                           list)}
+    assert scales == {0.7}
 
 
 def test_transitions_go_between_scenes_and_leave_the_scenes_as_they_were(pipe):
@@ -239,3 +250,29 @@ def test_the_shipped_model_tells_a_two_scene_story():
     for clip in out.clips:
         reading = oracle.analyse(np.rint(clip * 255).astype(np.uint8))
         assert oracle.answer(reading, Question("existence", ObjectRef(color="red"))).yes, reading.to_dict()
+
+
+def test_regenerating_needs_the_boundary_of_the_scene_before(pipe, tmp_path):
+    boundary = tmp_path / "b.safetensors"
+    script = two_scene_script()
+    pipe(script, num_inference_steps=1, scenes=[0], boundary_path=boundary)  # the file holds scene 0 only
+    three = Script(entities=script.entities, seed=7, scenes=[*script.scenes, Scene(prompt="a big red ball growing",
+                                                                                  entities=["ball"])])
+    with pytest.raises(ValueError, match=r"no boundary for scene\(s\) \[1\]"):
+        pipe(three, num_inference_steps=1, scenes=[2], boundary_path=boundary)
+    with pytest.raises(ValueError, match="scenes must be a list"):
+        pipe(script, num_inference_steps=1, scenes=1)
+
+
+def test_a_long_scene_ends_on_the_frame_its_boundary_holds(pipe, tmp_path):
+    """A long scene's last window is cut to length, so the next scene (and a transition) starts from the
+    frame the viewer saw last."""
+    from t2v.pipelines.pipeline_multiscene import load_boundaries
+
+    script = two_scene_script()
+    script.scenes[0].frames = 6  # 4, then 2 new frames after 2 frames of context
+    out = pipe(script, num_inference_steps=2, boundary_path=tmp_path / "b.safetensors")
+    assert [len(c) for c in out.clips] == [6, 4]
+    seen_last = np.rint(out.clips[0][-1] * 255).astype(np.uint8)
+    held = pipe.boundary_frame(load_boundaries(tmp_path / "b.safetensors")[0])[0]
+    assert np.abs(held.astype(int) - seen_last).max() <= 1
