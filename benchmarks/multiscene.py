@@ -52,7 +52,7 @@ from story_planning import generated_stories, load_stories, planner_accuracy  # 
 from t2v.eval.judge import EvaluatorJudge  # noqa: E402
 from t2v.models import load_pipeline  # noqa: E402
 from t2v.pipelines import ContinuityConfig, MultiSceneAnimateDiffPipeline  # noqa: E402
-from t2v.pipelines.pipeline_multiscene import derive_seed  # noqa: E402
+from t2v.pipelines.pipeline_multiscene import scene_seeds  # noqa: E402
 from t2v.story import RuleBasedPlanner, Script  # noqa: E402
 from t2v.world.facts import spec_facts  # noqa: E402
 from t2v.world.oracle import ShapesOracle  # noqa: E402
@@ -273,9 +273,9 @@ def timing_only(args: argparse.Namespace) -> int:
     stock = AnimateDiffPipeline.from_pipe(base)
     stock.set_progress_bar_config(disable=True)
     pipe(scripts[0], num_inference_steps=2)  # warm-up
-    for script in scripts:  # the seeds the multi-scene pipeline derives, for the stock runs
+    for script in scripts:  # the seeds the multi-scene pipeline gives each scene, for the stock runs
         for i, scene in enumerate(script.scenes):
-            scene.seed = scene.seed if scene.seed is not None else derive_seed(script.seed, i)
+            scene.seed = scene_seeds(script, i, 1)[0]
     print(json.dumps({"split": args.split, **time_overheads(pipe, stock, scripts, args.steps)}))
     return 0
 

@@ -149,8 +149,7 @@ class MaskedFramesMixin:
                                    callback_on_step_end=callback_on_step_end)
         if record is not None:
             record["latents"] = latents.detach().cpu()
-        video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
-        return np.clip(np.rint(video[0] * 255), 0, 255).astype(np.uint8)
+        return self.decode_to_uint8(latents)
 
     def continue_frames(self, clip: np.ndarray, prompt: str, num_new: int, *, context: int = 2,
                         **kwargs) -> np.ndarray:

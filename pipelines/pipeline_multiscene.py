@@ -60,6 +60,12 @@ def derive_seed(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) & 0xFFFFFFFF for p in parts]).generate_state(1)[0] >> 1)
 
 
+def scene_reference(script, scene) -> str | None:
+    """The reference image of the scene's first entity that has one (IP-Adapter takes one image a pass)."""
+    return next((e.reference_image for e in script.entities if e.name in scene.entities and e.reference_image),
+                None)
+
+
 def scene_seeds(script, index: int, tries: int) -> list[int]:
     """The seeds a scene's tries use: its own (stated in the script, else derived from the script's seed and
     its index) first, then seeds derived from that one."""
@@ -67,10 +73,6 @@ def scene_seeds(script, index: int, tries: int) -> list[int]:
     if first is None:
         first = derive_seed(script.seed or 0, index)
     return [first] + [derive_seed(first, attempt) for attempt in range(1, tries)]
-
-
-def to_uint8(video: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(video * 255.0), 0, 255).astype(np.uint8)
 
 
 class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, DenoiseLoopMixin,
@@ -132,17 +134,17 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         """IP-Adapter embeddings of the scene's first entity that has a reference image, when the model can
         take them (None otherwise, with a log line once); a scene without one gets an empty embedding, which
         :meth:`ip_adapter_off` keeps from acting."""
-        paths = [e.reference_image for e in script.entities if e.name in scene.entities and e.reference_image]
-        if paths and not self.has_ip_adapter and not getattr(self, "_warned_no_image_encoder", False):
+        path = scene_reference(script, scene)
+        if path and not self.has_ip_adapter and not getattr(self, "_warned_no_image_encoder", False):
             logger.warning("this model has no image encoder with an IP-Adapter: entity reference images are not used")
             self._warned_no_image_encoder = True
         if not self.has_ip_adapter:
             return None
-        if not paths:
+        if path is None:
             return self.empty_image_embeds(device, do_cfg)
         from PIL import Image
 
-        with Image.open(paths[0]) as image:
+        with Image.open(path) as image:
             reference = image.convert("RGB")
         return self.prepare_ip_adapter_image_embeds(reference, None, device, 1, do_cfg)
 
@@ -199,15 +201,13 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
                 return structure_pull(clean, anchor, continuity.structure_guidance)
 
             hooks.on_clean_estimate = pull
-        no_reference = image_embeds is not None and not any(
-            e.reference_image for e in script.entities if e.name in scene.entities)
+        no_reference = image_embeds is not None and scene_reference(script, scene) is None
         with self.ip_adapter_off(no_reference):
             latents = self.denoise(latents, embeds, timesteps, guidance_scale, added_cond_kwargs=added_cond_kwargs,
                                    extra_step_kwargs=self.prepare_extra_step_kwargs(generator, 0.0), hooks=hooks,
                                    callback_on_step_end=callback_on_step_end,
                                    callback_on_step_end_tensor_inputs=tuple(callback_on_step_end_tensor_inputs))
-        video = to_uint8(self.video_processor.postprocess_video(video=self.decode_latents(latents, 16),
-                                                                output_type="np")[0])
+        video = self.decode_to_uint8(latents)
         next_boundary = SceneBoundary(last_clean=latents[:, :, -1:].detach().cpu(), last_noise=initial_last)
         if total > frames:  # longer than one pass: carry on a window at a time from the scene's last frames
             record: dict = {}
@@ -368,8 +368,7 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         """The previous scene's last frame, decoded from its boundary latents (also when that scene was
         generated in an earlier call): uint8 ``(1, H, W, 3)``."""
         latents = boundary.last_clean.to(self._execution_device, self.vae.dtype)
-        video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
-        return to_uint8(video[0])
+        return self.decode_to_uint8(latents)
 
     def write_clip(self, frames: np.ndarray, path: Path) -> Path:
         from t2v.video import write_video

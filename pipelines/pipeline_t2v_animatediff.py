@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import torch
 from diffusers import AnimateDiffPipeline, AutoencoderKL, MotionAdapter, UNet2DConditionModel, UNetMotionModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
@@ -81,6 +82,12 @@ class T2VAnimateDiffPipeline(AnimateDiffPipeline):
     def frame_limit(self) -> int:
         """The most frames one pass makes: the native length, else what the motion modules can take."""
         return int(self.config.get("native_num_frames") or getattr(self.unet.config, "motion_max_seq_length", 32))
+
+    def decode_to_uint8(self, latents: torch.Tensor) -> np.ndarray:
+        """The first video of ``latents`` decoded as uint8 frames ``(F, H, W, 3)``, the form the t2v pipelines
+        keep clips in between steps of a story or a transition."""
+        video = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16), output_type="np")
+        return np.clip(np.rint(video[0] * 255.0), 0, 255).astype(np.uint8)
 
     @property
     def has_ip_adapter(self) -> bool:
