@@ -195,3 +195,154 @@ def test_story_planning_loads_no_model_and_no_world():
             "or m.startswith('t2v.world')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- general rules for stories written freely (sentences written for these tests) ----------------------------
+
+def test_the_story_package_mirrors_the_world_lexicon():
+    from t2v.story import vocabulary as v
+    from t2v.world.lexicon import FILLERS, LEXICON
+
+    def phrases(category):
+        return {p for p, e in LEXICON.items() if e.category == category}
+
+    assert v.WORLD_MOTION_PHRASES == phrases("motion")
+    assert v.WORLD_MOVE_VERBS == phrases("move_verb")
+    assert v.WORLD_DIRECTIONS == phrases("direction")
+    assert v.WORLD_RELATIONS == phrases("relation")
+    assert v.WORLD_FILLERS == FILLERS
+    assert v.KNOWN_NOUNS == {v.singular(p) for p in phrases("shape")}
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # adverbs and verbs the world cannot show are dropped, not passed through
+    ("A violet cube merely waits. Then it abruptly vanishes and sinks.",
+     ["a violet cube", "a violet cube moving down"]),
+    # a place the world cannot show goes whole, preposition and all
+    ("A lime disc tumbles downward into a hole in the floor.", ["a lime disc moving down"]),
+    ("An amber tile creeps rightward until the very end.", ["an amber tile moving right"]),
+    # adjectives the world does not read leave a shape's description
+    ("A shiny cobalt wedge with sharp corners hops.", ["a cobalt wedge bouncing"]),
+    ("A glossy red block with a white stripe hops.", ["a red block bouncing"]),
+    # a lone direction is a motion ("floats upward", "rolls away to the left", "..., then right")
+    ("A red block floats upward. Then it rolls away to the left.",
+     ["a red block moving up", "a red block moving left"]),
+    ("A green box moves left, then right.", ["a green box moving left", "a green box moving right"]),
+    # the same motion twice in one event is said once
+    ("A blue ball halts and stays still.", ["a blue ball staying still"]),
+    # "from the left" is where a motion starts: it goes right
+    ("A red dot enters from the left. Then it swells up and then shrinks back down.",
+     ["a red dot moving right", "a red dot growing", "a red dot shrinking"]),
+    # in a story of shapes a shape is never a place: "toward a cube" names the cube
+    ("A big green orb drifts toward a little yellow cube. Then the cube dwindles.",
+     ["a big green orb and a little yellow cube", "a little yellow cube shrinking"]),
+    # "right", "just" before a relation sharpen it; they are no direction
+    ("A tiny blue wedge waits right beside a red block.", ["a tiny blue wedge and a red block"]),
+])
+def test_a_shapes_story_is_written_in_words_the_world_reads(story, expected):
+    from t2v.world.parser import parse_caption
+
+    assert prompts(story) == expected
+    for prompt in expected:
+        parse_caption(prompt)
+
+
+def test_relations_the_world_lacks_show_both_shapes_once():
+    # "beside", "next to", "behind" are no relations of the world: both shapes are shown, each once
+    script = plan_story("A purple orb drops beside a golden pyramid. Later the pyramid hops next to the orb while "
+                        "the orb stays still. Finally a small red tile hides behind them.")
+    assert [(s.prompt, s.entities) for s in script.scenes] == [
+        ("a purple orb moving down and a golden pyramid", ["orb", "pyramid"]),
+        ("a golden pyramid bouncing and a purple orb staying still", ["pyramid", "orb"]),
+        ("a small red tile and a golden pyramid and a purple orb", ["tile", "pyramid", "orb"]),
+    ]
+    # relations the world has stay, with the shape they name written there
+    assert prompts("A tiny green cube rests under a big orange ball.") == [
+        "a tiny green cube resting under a big orange ball"]
+
+
+def test_relations_stay_as_written_in_stories_about_other_things():
+    assert prompts("A puppy naps next to a red ball. Then it wakes up.") == [
+        "a puppy napping next to a red ball", "a puppy waking up"]
+
+
+def test_a_quantifier_after_the_subjects_is_no_second_mention():
+    assert prompts("The red box and the blue dot both rise. Then they all shrink. Next each of them hops.") == [
+        "a red box moving up and a blue dot moving up", "a red box shrinking and a blue dot shrinking",
+        "a red box bouncing and a blue dot bouncing"]
+    assert prompts("A dog and a cat both sleep by the window. Then the two both stand.") == [
+        "a dog sleeping by the window and a cat sleeping by the window", "a dog standing and a cat standing"]
+
+
+def test_a_shape_named_again_in_a_subjectless_clause_is_not_written_twice():
+    script = plan_story("A yellow block and a green block rest on a grey floor. The camera pans right past them.")
+    assert script.scenes[1].prompt == "a yellow block and a green block on a gray background as the camera pans right"
+    assert script.scenes[1].entities == ["block", "block 2"]
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    ("Imagine a scarlet wedge sliding left. Then it grows.",
+     ["a scarlet wedge moving left", "a scarlet wedge growing"]),
+    ("Look at the tiny blue ball: it bounces.", ["a tiny blue ball bouncing"]),
+    ("Here's a golden cube. There's also a violet disc, and it sinks.",
+     ["a golden cube", "a violet disc moving down"]),
+    ("Quietly, an orange sphere rises. Without warning it stops.", ["an orange sphere moving up",
+                                                                     "an orange sphere staying still"]),
+    ("When the lights dim, a white-ish red dot drops.", ["a red dot moving down"]),
+    ("A blue box sits in a corner, where a green wedge spins.", ["a blue box sitting and a green wedge"]),
+])
+def test_openings_before_the_subject_lead_into_it(story, expected):
+    assert prompts(story) == expected
+
+
+def test_an_opening_place_set_off_by_a_comma_still_joins_the_event():
+    assert prompts("Slowly, a fox walks. Inside the barn, a horse eats.") == [
+        "a fox walking", "a horse eating inside the barn"]
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    ("A lilac tile rises. At the end, it shrinks.", ["a lilac tile moving up", "a lilac tile shrinking"]),
+    ("A lilac tile rises. At the end of the clip it shrinks.", ["a lilac tile moving up", "a lilac tile shrinking"]),
+    ("A red dot hops. A moment later, it falls. Seconds later it grows.",
+     ["a red dot bouncing", "a red dot moving down", "a red dot growing"]),
+    ("A blue cube sinks, and right after that it hops.", ["a blue cube moving down", "a blue cube bouncing"]),
+    # a colon spells out the clause before it: the same scene
+    ("A red box and a green ball trade places: the box slides right and the ball slides left.",
+     ["a red box moving right and a green ball moving left"]),
+])
+def test_time_phrases_split_scenes_and_a_colon_does_not(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "backgrounds"), [
+    ("A tiny red wedge drifts right across a checkered floor. Then it stops.", ["checkered", "checkered"]),
+    ("An amber block falls onto a snowy surface. Then the scene changes to a black backdrop, and the block rises.",
+     ["white", "black"]),
+    ("A blue dot glides left along a grey wall.", ["gray"]),
+    ("A blue dot hovers in the middle of an ivory backdrop.", ["white"]),
+    # a floor without a colour names no background
+    ("A blue dot naps on the floor.", [None]),
+])
+def test_background_phrases_after_any_preposition_of_place(story, backgrounds):
+    script = plan_story(story)
+    assert [s.background for s in script.scenes] == backgrounds
+    assert all("floor" not in s.prompt.split()[:-1] and "across" not in s.prompt for s in script.scenes)
+
+
+def test_the_camera_is_no_entity_and_may_follow_before_it_pans():
+    script = plan_story("A huge green ball climbs, and the camera follows it, panning left.")
+    assert [(s.prompt, s.camera, s.entities) for s in script.scenes] == [
+        ("a huge green ball moving up as the camera pans left", "pan left", ["ball"])]
+    # what the camera shows or follows is the subject
+    assert prompts("The camera shows a tiny orange wedge hopping. Then the camera follows the wedge as it sinks.") == [
+        "a tiny orange wedge bouncing", "a tiny orange wedge moving down"]
+
+
+def test_a_subject_it_continues_the_last_scene_subject():
+    assert prompts("A crow hovers above a barn. Then it lands on a fence.") == [
+        "a crow hovering above a barn", "a crow landing on a fence"]
+    # ... but one the same clause named comes first
+    assert prompts("A goose swims. Then a heron wades, and it hovers.")[1] == "a heron wading and hovering"
+    # "it" inside an event still names the thing mentioned last
+    assert prompts("A big green box moves down. Later, a small red dot bounces to the left of it.")[1] == \
+        "a small red dot bouncing to the left of a big green box"

@@ -12,6 +12,7 @@ from typing import TypeVar
 from .reading import verb_like
 from .vocabulary import (
     ASPECT_VERBS,
+    CANONICAL_MOTION,
     CHANGE_VERBS,
     COLORS,
     CONJUNCTIONS,
@@ -23,7 +24,7 @@ from .vocabulary import (
     participle,
 )
 
-__all__ = ["change_at", "drop_aspect", "participles", "relation_at", "tidy"]
+__all__ = ["change_at", "drop_aspect", "drop_repeats", "participles", "relation_at", "tidy"]
 
 T = TypeVar("T")
 
@@ -104,4 +105,24 @@ def participles(items: list[str | T]) -> list[str | T]:
     for k, word in enumerate(words):
         if word and (k == 0 or words[k - 1] in ("and", ",")) and verb_like(words, k):
             out[k] = participle(word)
+    return out
+
+
+_MOTION_TEXTS: list[list[str]] = sorted((text.split() for text in CANONICAL_MOTION.values()), key=len, reverse=True)
+
+
+def drop_repeats(items: list[str | T]) -> list[str | T]:
+    """Without a canonical motion that repeats the one just before it: "it stops and stays still" reads
+    "staying still and staying still" -> "staying still"."""
+    out = list(items)
+    k = 0
+    while k < len(out):
+        for words in _MOTION_TEXTS:
+            n = len(words)
+            if (out[k:k + n] == words and out[k + n:k + n + 1] in (["and"], [","])
+                    and out[k + n + 1:k + 2 * n + 1] == words):
+                del out[k + n:k + 2 * n + 1]
+                break
+        else:
+            k += 1
     return out

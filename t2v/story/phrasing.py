@@ -32,6 +32,13 @@ from .vocabulary import (
 T = TypeVar("T")
 
 _AN_EXCEPTIONS = ("one", "uni", "use", "usu", "eu")
+_OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
+# Words after a motion verb that belong to it ("jumps up and down", "swells up"): no second motion.
+_TAILS = {
+    "bounce": (["up", "and", "down"], ["around"], ["in", "place"], ["up"]),
+    "grow": (["back", "up"], ["up"], ["back"], ["out"]),
+    "shrink": (["back", "down"], ["down"], ["back"], ["away"]),
+}
 _CAMERA_DIRECTIONS = ("left", "right", "up", "down", "in", "out")
 _CAMERA_THIRD = {"pan": "pans", "tilt": "tilts", "zoom": "zooms", "track": "tracks", "dolly": "dollies"}
 
@@ -58,11 +65,16 @@ def _words_from(items: Sequence[object], start: int) -> list[str]:
     return run
 
 
-def _direction_after(words: list[str], k: int) -> tuple[str, int] | None:
+def direction_after(words: list[str], k: int) -> tuple[str, int] | None:
     """A direction at ``words[k:]`` ("left", "to the left", "towards the right", "from left to right")."""
     if words[k:k + 1] == ["from"] and len(words) >= k + 4 and words[k + 2] == "to" and words[k + 3] in DIRECTIONS:
         return DIRECTIONS[words[k + 3]], k + 4
-    j = k + (words[k:k + 1] == ["back"])  # "sinks back down", "moves back to the left"
+    j = k + (words[k:k + 1] in (["back"], ["away"], ["in"]))  # "sinks back down", "rolls away to the left"
+    if words[j:j + 1] == ["from"]:  # "slides in from the left": moving right
+        f = j + 1 + (words[j + 1:j + 2] == ["the"])
+        if words[f:f + 1] and words[f] in DIRECTIONS and words[f + 1:f + 2] != ["to"]:
+            return _OPPOSITE[DIRECTIONS[words[f]]], f + 1
+        return None
     if words[j:j + 1] and words[j] in ("to", "toward", "towards"):
         j += 1
     if words[j:j + 1] == ["the"]:
@@ -91,17 +103,17 @@ def _motion_at(words: list[str]) -> tuple[str, int] | None:
     if base in MOVE_VERBS:
         if rest[:3] == ["up", "and", "down"]:
             return "bounce", 4
-        found = _direction_after(words, 1)
+        found = direction_after(words, 1)
         return found if found is not None else None
     if base in MOTION_VERBS and not (rest[:1] and rest[0] in MOTION_BLOCKERS):
         motion, used = MOTION_VERBS[base], 1
-        if motion == "bounce":
-            for tail in (["up", "and", "down"], ["around"], ["in", "place"], ["up"]):
+        if motion in _TAILS:  # "jumps up and down", "swells up", "shrinks back down"
+            for tail in _TAILS[motion]:
                 if rest[:len(tail)] == tail:
                     used += len(tail)
                     break
         elif motion in ("up", "down"):
-            found = _direction_after(words, 1)
+            found = direction_after(words, 1)
             if found is not None and found[0] == motion:
                 used = found[1]
             elif rest[:1] == ["back"]:  # "falls back"

@@ -32,21 +32,35 @@ from .vocabulary import (
     singular,
 )
 
-_SENTENCE_END = re.compile(r"[.!?;:]+(?=\s|$)|\n+")
+_SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")
+# A colon does not end a scene: what follows it spells out the clause before ("they swap: the disc moves left").
+_COLON = re.compile(r"\s*:+(?=\s|$)")
+# "here's", "there's", "it's": the copula written out, so that "here is a ball" reads like "there is a ball".
+_IS_CONTRACTION = re.compile(r"\b(here|there|it|that)'s\b")
 _CONNECTIVE = re.compile(
-    r"(?:,\s*)?\b(?:and\s+)?(?:at\s+first|first\s+of\s+all|in\s+the\s+beginning|to\s+begin\s+with|then|after\s+that|after\s+this|afterwards?|next(?!\s+to\b)|finally|meanwhile|"
-    r"later(?:\s+on)?|eventually|at\s+last|in\s+the\s+end|after\s+a\s+while|soon\s+after)\b\s*,?")
+    r"(?:,\s*)?\b(?:and\s+)?(?:at\s+first|first\s+of\s+all|in\s+the\s+beginning|to\s+begin\s+with|then|"
+    r"after\s+that|after\s+this|afterwards?|next(?!\s+to\b)|finally|meanwhile|later(?:\s+on)?|eventually|at\s+last|"
+    r"in\s+the\s+end|at\s+the\s+end(?:\s+of\s+(?:the|this)\s+(?:video|clip|scene|story))?|after\s+a\s+while|"
+    r"(?:soon|shortly|right|straight|just|immediately)\s+after(?:wards?|\s+that|\s+this)?|just\s+then|"
+    r"(?:a|one)\s+(?:moment|second|minute|bit|little\s+while|short\s+while|while|few\s+seconds|few\s+moments)\s+"
+    r"later|(?:moments|seconds|minutes|instants)\s+later)\b\s*,?")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
 
-_BG_NOUN = r"(?:background|backdrop|floor|ground|surface|wall)"
+_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall"
+_BG_NOUN = r"(?:" + _BG_NOUNS + r")"
+# A background phrase after any preposition of place: "on a white background", "across a gray floor".
 _BACKGROUND_PHRASE = re.compile(
-    r"\b(?:on|against|over|with|in\s+front\s+of)\s+(?:a|an|the)\s+((?:[a-z-]+\s+){0,2}?)(" + _BG_NOUN + r")\b")
+    r"\b(?:on|onto|upon|against|over|across|along|through|around|in|at|of|with|in\s+front\s+of)\s+(?:a|an|the)\s+"
+    r"((?:[a-z-]+\s+){0,2}?)(" + _BG_NOUN + r")\b")
 _BACKGROUND_CHANGE = re.compile(
     r"\b(?:the\s+)?(?:background|backdrop|floor)\s+(?:turns|turned|becomes|became|changes|changed|goes|went|"
     r"switches|switched|fades|faded|is|was)(?:\s+now)?(?:\s+(?:to|into))?\s+(?:a\s+|an\s+)?([a-z-]+)"
-    r"(?:\s+(?:one|background|backdrop|colou?r))?\b")
+    r"(?:\s+(?:one|colou?r|" + _BG_NOUNS + r"))?\b|"
+    # "the scene switches to a checkered floor": a change of scene to a background phrase
+    r"\b(?:the\s+)?(?:scene|setting)\s+(?:turns|turned|changes|changed|switches|switched|shifts|shifted|cuts|cut|"
+    r"moves|moved)\s+(?:to|into)\s+(?:a\s+|an\s+|the\s+)?([a-z-]+)\s+(?:" + _BG_NOUNS + r")\b")
 _CAMERA_MOVE = re.compile(
-    r"\b(?:(?:as|while|and|with|when)\s+)?(?:the\s+)?(?:camera|view)\s+(?:slowly\s+|quickly\s+)?(?:starts\s+to\s+)?"
+    r"\b(?:(?:as|while|and|with|when)\s+)?(?:the\s+)?(?:camera|view)\s+(?:[a-z']+,?\s+){0,3}?"
     r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track)[a-z]*)\s+(?:to\s+the\s+)?"
     r"(left|right|up|down|in|out|leftwards?|rightwards?|upwards?|downwards?)\b")
 _CAMERA_STATIC = re.compile(
@@ -59,8 +73,8 @@ _CAMERA_STATIC = re.compile(
 
 def sentences(story: str) -> list[str]:
     """The story's sentences, lower case, without their end marks."""
-    text = story.replace("\u2019", "'").lower()
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    text = _IS_CONTRACTION.sub(r"\1 is", story.replace("\u2019", "'").lower())
+    return [_COLON.sub(",", s).strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def clauses(sentence: str) -> list[str]:
@@ -107,13 +121,14 @@ def take_setting(text: str) -> tuple[str, Setting]:
 
     def background(match: re.Match[str]) -> str:
         adjectives, noun = match.group(1).strip(), match.group(2)
-        phrase = f"{adjectives} {noun}".strip() if noun not in ("background", "backdrop") or not adjectives \
-            else adjectives
+        if not adjectives:  # "on the floor", "in the background": no background named, the words stay
+            return match.group(0)
+        phrase = f"{adjectives} {noun}" if noun not in ("background", "backdrop") else adjectives
         setting.background = background_value(phrase)
         return " "
 
     def change(match: re.Match[str]) -> str:
-        setting.background = background_value(match.group(1))
+        setting.background = background_value(match.group(1) or match.group(2))
         return " "
 
     def camera(match: re.Match[str]) -> str:

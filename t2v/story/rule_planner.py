@@ -7,7 +7,10 @@ entity of that kind (shapes-world synonyms count: a ball is a circle), "it" to t
 scene until the story changes its look ("it turns blue", "it becomes huge"), and every scene prompt
 repeats the description word for word (VideoDrafter's consistency rule). Motions are written in
 canonical words ("rolls to the right" -> "moving right"), the background and the camera carry over to
-later scenes until the story changes them, and words the planner does not know stay as written.
+later scenes until the story changes them, and words the planner does not know stay as written, except in a
+story whose entities are all shapes of the world (balls, boxes, wedges...): that story is written for the
+world's caption parser, so its events keep only phrases the world reads (motions, its four relations) and its
+entities only their colour and size words.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import logging
 from dataclasses import dataclass
 
 from .entities import Thing, compatible
-from .events import change_at, drop_aspect, participles, relation_at, tidy
-from .phrasing import canonical_motions, join_prompt, setting_phrase
+from .events import change_at, drop_aspect, drop_repeats, participles, relation_at, tidy
+from .phrasing import canonical_motions, direction_after, join_prompt, setting_phrase
 from .reading import (
     NounPhrase,
     Setting,
@@ -31,14 +34,29 @@ from .reading import (
 )
 from .script import Entity, Scene, Script
 from .vocabulary import (
+    CAMERA_NOUNS,
+    COLORS,
     CONJUNCTIONS,
     COPULAS,
+    DIRECTIONS,
     DISCOURSE,
     GENERIC_NOUNS,
+    INTENSIFIERS,
+    MOVE_VERBS,
     PLACE_PREPOSITIONS,
     PREPOSITIONS,
+    PRESENTATIVES,
+    QUANTIFIERS,
+    RELATIONS,
+    SIZES,
+    STAY_VERBS,
+    SUBORDINATORS,
+    WORLD_RELATIONS,
+    base_of,
     same_kind,
     singular,
+    world_noun,
+    world_phrase_at,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,6 +66,43 @@ __all__ = ["RuleBasedPlanner"]
 _SUBJECT_BREAKS = ("and", "while", "whilst", "as", ",")
 
 
+def _main_clause(tokens: list[str], i: int) -> int | None:
+    """Where the main clause starts after a subordinate one at ``tokens[i]`` ("when the bell rings, <a ball drops>"):
+    after the first comma, when a subject and a verb follow it; None otherwise."""
+    if "," not in tokens[i:]:
+        return None
+    comma = tokens.index(",", i)
+    subject = noun_phrase(tokens, comma + 1)
+    return comma + 1 if subject is not None and verb_like(tokens, subject.end) else None
+
+
+def _opening(tokens: list[str], i: int) -> tuple[list[str], int] | None:
+    """Words before a clause's subject that are no predicate, and where the subject starts; None if there are none.
+
+    A place set off by a comma is kept and joins the first event ("In the park, a dog runs" -> "... running in
+    the park"); other openings only lead into the subject and are dropped ("Slowly, a ball falls", "where a box
+    slides left", "instead the ball sinks"). A verb before the subject means the clause has none.
+    """
+    k = i
+    while k < len(tokens):
+        np = noun_phrase(tokens, k)
+        if np is None:
+            if tokens[k] != "," and verb_like(tokens, k):
+                return None
+            k += 1
+            continue
+        before = tokens[k - 1:k]
+        if before == ["and"] and tokens[k - 2:k - 1] == [","]:
+            before = [","]
+        if k > i and before == [","]:
+            kept = tokens[i] in PREPOSITIONS
+            return [t for t in tokens[i:k] if t not in (",", "and")] if kept else [], k
+        if k > i and np.end < len(tokens) and verb_like(tokens, np.end):
+            return [], k
+        k = np.end  # a noun phrase inside the opening ("in the park"): read on past it
+    return None
+
+
 @dataclass(eq=False)
 class _Ref:
     """Another entity named inside an event ("... to the left of <a blue square>")."""
@@ -55,7 +110,14 @@ class _Ref:
     thing: Thing
 
 
-Item = str | _Ref
+@dataclass(eq=False)
+class _Place:
+    """A place named inside an event ("across <the park>"): its words as written, no entity."""
+
+    words: list[str]
+
+
+Item = str | _Ref | _Place
 
 
 @dataclass
@@ -66,20 +128,108 @@ class _Part:
     event: list[Item]
 
 
+# The planner's relations the world does not have, longest first ("in front of", "next to", "beside"...).
+_OTHER_RELATIONS: list[list[str]] = sorted((canonical.split() for _, canonical in RELATIONS
+                                            if canonical not in WORLD_RELATIONS), key=len, reverse=True)
+
+
+def _world_parts(parts: list[_Part]) -> list[_Part]:
+    """A scene of a shapes-world story in the words the world reads (:func:`world_phrase_at`).
+
+    Each event keeps its motions ("moving" only with a direction; a lone direction becomes "moving <it>"), its
+    stay verbs ("sitting") and "and"; a relation the world has ("above", "to the left of") keeps the shape after
+    it. Everything else is dropped: adverbs ("just"), places ("across the park"), verbs the world cannot show
+    ("appears"), relations it does not have ("next to", "beside"), things that are no shapes. A shape named
+    without a relation the world has is shown beside the others: once, as its own part, unless the scene shows
+    it already ("a cube drops next to the ball" with the ball bouncing).
+    """
+    shown = [p.thing for p in parts]
+    extra: list[Thing] = []
+    out: list[_Part] = []
+    for part in parts:
+        event: list[Item] = []
+        items, k = part.event, 0
+        while k < len(items):
+            item = items[k]
+            if isinstance(item, _Ref):  # named without a relation the world has: shown beside, once
+                if world_noun(item.thing.head) and item.thing not in shown and item.thing not in extra:
+                    extra.append(item.thing)
+                k += 1
+                continue
+            if isinstance(item, _Place):  # "across the park": no place the world can show
+                k += 1
+                continue
+            words = _plain_run(items, k)
+            other = next((r for r in _OTHER_RELATIONS if words[:len(r)] == r), None)
+            if other is not None:  # "next to", "beside", "behind": the whole relation goes
+                k += len(other)
+                continue
+            if words[0] == ",":
+                event.append(",")
+                k += 1
+                continue
+            came = direction_after(words, 0) if words[0] == "from" else None
+            if came is not None:  # "appears from the left": moving right
+                event += ["moving", came[0]]
+                k += came[1]
+                continue
+            found = world_phrase_at(words, 0) if words[0] not in QUANTIFIERS else None
+            if found is None or (found[0] == "filler" and words[0] != "and" and base_of(words[0]) not in STAY_VERBS):
+                k += 1  # a word the world cannot read, or a filler that would dangle ("toward", "the")
+                continue
+            category, used = found
+            if category == "relation":
+                target = items[k + used] if k + used < len(items) else None
+                if isinstance(target, _Ref) and world_noun(target.thing.head):
+                    event += [*words[:used], target]
+                    k += 1
+                k += used
+                continue
+            if category == "move_verb":
+                direction = world_phrase_at(words, used)
+                if direction is None or direction[0] != "direction":
+                    k += used
+                    continue
+                used += direction[1]
+            elif category == "direction":  # "floats upward", "rolls away to the left": a direction is a motion
+                event += ["moving", DIRECTIONS[words[0]]]
+                k += used
+                continue
+            event += words[:used]
+            k += used
+        out.append(_Part(part.thing, drop_repeats(tidy(participles(tidy(event))))))
+    return out + [_Part(thing, []) for thing in extra]
+
+
+def _plain_run(items: list[Item], start: int) -> list[str]:
+    """The words from ``items[start]`` up to the next entity or place."""
+    run: list[str] = []
+    for item in items[start:]:
+        if not isinstance(item, str):
+            break
+        run.append(item)
+    return run
+
+
 class _Story:
     """The planner's state while it reads one story: entities, recency, last scene, setting."""
 
-    def __init__(self) -> None:
+    def __init__(self, world: bool = False) -> None:
+        self.world = world  # every entity the story shows is a shape of the world: write for the world's parser
         self.things: list[Thing] = []
+        self.shown: list[Thing] = []  # the things scenes have shown as subjects
         self.recent: list[Thing] = []  # most recent mention last
         self.entities: dict[str, Entity] = {}
         self.last_scene: list[Thing] = []
+        self.last_subjects: list[Thing] = []  # the last scene's subjects (not the things their events name)
+        self.clause_things: list[Thing] = []  # the things the clause being read has named so far
         self.setting = Setting()
         self.scenes: list[Scene] = []
 
     # -- entities ------------------------------------------------------------------------------
 
     def mention(self, thing: Thing) -> Thing:
+        self.clause_things.append(thing)
         if thing in self.recent:
             self.recent.remove(thing)
         self.recent.append(thing)
@@ -92,7 +242,10 @@ class _Story:
         while name in taken:
             n += 1
             name = f"{base} {n}"
-        thing = Thing(np.head, list(np.modifiers), np.count, name, list(np.tail))
+        modifiers, tail = list(np.modifiers), list(np.tail)
+        if self.world:  # a shape of the world is described in words the world reads: "a red ball"
+            modifiers, tail = [m for m in modifiers if m in COLORS or m in SIZES], []
+        thing = Thing(np.head, modifiers, np.count, name, tail)
         self.things.append(thing)
         return thing
 
@@ -116,10 +269,12 @@ class _Story:
                 return max(fitting, key=lambda t: sum(m in t.modifiers for m in np.modifiers))
         return None
 
-    def resolve(self, np: NounPhrase, exclude: list[Thing]) -> list[Thing]:
+    def resolve(self, np: NounPhrase, exclude: list[Thing], subject: bool = False) -> list[Thing]:
         """The entities a phrase names; a new one for "a ..." or an unmatched "the ..."."""
         if np.pronoun in ("it", "he"):  # the most recent fitting entity: a person for "he"/"she"
             candidates = [t for t in reversed(self.recent) if t not in exclude and not t.plural]
+            if subject:  # a subject "it": what this clause named, else the last scene's subject (not its object)
+                candidates.sort(key=lambda t: (t not in self.clause_things, t not in self.last_subjects))
             preferred = [t for t in candidates if t.person == (np.pronoun == "he")]
             found = (preferred or candidates)[:1]
             return [self.mention(t) for t in found]
@@ -159,6 +314,14 @@ class _Story:
                     thing.change_look(*change[:3])
                 j += change[3]
                 continue
+            if tokens[j] in QUANTIFIERS and tokens[j + 1:j + 2] != ["of"] and (
+                    j == 0 or (noun_phrase(tokens, j) or NounPhrase(j, j + 1)).end == j + 1):
+                j += 1  # "they both bounce", "the box and the wedge both sit": the subjects again, not a mention
+                continue
+            if tokens[j] in INTENSIFIERS and relation_at(tokens, j + 1) is not None and not (
+                    j and base_of(tokens[j - 1]) in MOVE_VERBS):
+                j += 1  # "stands right next to", "sits just above": no direction, no word the world reads
+                continue
             relation = relation_at(tokens, j)
             np = noun_phrase(tokens, relation[1] if relation else j)
             if np is not None and relation is not None:
@@ -168,15 +331,22 @@ class _Story:
                 continue
             if np is not None:
                 after_place = bool(items) and isinstance(items[-1], str) and items[-1] in PLACE_PREPOSITIONS
-                things = [] if after_place and np.pronoun is None else self.resolve(np, subjects)
+                # in a shapes story a shape is never a place: "rolls toward a blue cube" names the cube
+                place = after_place and np.pronoun is None and not (self.world and world_noun(np.head))
+                things = [] if place else self.resolve(np, subjects)
                 # "across the park" is a place, and an "it" with nothing to refer to stays as written
-                items += self._refs(things) if things else tokens[j:np.end]
+                if things:
+                    items += self._refs(things)
+                elif place and np.head not in DIRECTIONS:  # "to the left" is a motion
+                    items.append(_Place(tokens[j:np.end]))
+                else:
+                    items += tokens[j:np.end]
                 j = np.end
                 continue
             items.append(tokens[j])
             j += 1
         items, _ = canonical_motions(items)
-        return tidy(participles(tidy(items)))
+        return drop_repeats(tidy(participles(tidy(items))))
 
     @staticmethod
     def _refs(things: list[Thing]) -> list[Item]:
@@ -192,17 +362,27 @@ class _Story:
     def subject_groups(self, tokens: list[str]) -> list[tuple[list[NounPhrase], list[str]]]:
         """The clause as (subject phrases, predicate tokens) pairs; a clause without a subject gives ([], tokens)."""
         i = 0
-        while i < len(tokens) and (tokens[i] in _SUBJECT_BREAKS or tokens[i] in CONJUNCTIONS
-                                   or tokens[i] in DISCOURSE):
-            i += 1
-        if tokens[i:i + 1] == ["there"] and tokens[i + 1:i + 2] and tokens[i + 1] in COPULAS:
-            i += 2
+        while i < len(tokens):
+            if tokens[i] in SUBORDINATORS and (main := _main_clause(tokens, i)) is not None:
+                i = main  # "When the bell rings, a ball drops": the condition shows nothing
+            elif tokens[i] in _SUBJECT_BREAKS or tokens[i] in CONJUNCTIONS or tokens[i] in DISCOURSE:
+                i += 1
+            else:
+                break
+        if tokens[i:i + 1] and tokens[i] in ("there", "here") and tokens[i + 1:i + 2] and tokens[i + 1] in COPULAS:
+            i += 2  # "there is a ball", "here is also a ball"
+            while i < len(tokens) and tokens[i] in DISCOURSE:
+                i += 1
+        elif tokens[i:i + 1] and tokens[i] in PRESENTATIVES:
+            k = i + 1 + (tokens[i + 1:i + 2] == ["at"])  # "picture a ball", "look at a ball"
+            if noun_phrase(tokens, k) is not None:
+                i = k
         groups: list[tuple[list[NounPhrase], list[str]]] = []
         leading: list[str] = []  # "In the park, a dog runs": the opening phrase joins the first event
-        if noun_phrase(tokens, i) is None and tokens[i:i + 1] and tokens[i] in PREPOSITIONS and "," in tokens[i:]:
-            comma = tokens.index(",", i)
-            if noun_phrase(tokens, comma + 1) is not None:
-                leading, i = tokens[i:comma], comma + 1
+        if noun_phrase(tokens, i) is None:
+            opening = _opening(tokens, i)
+            if opening is not None:
+                leading, i = opening
         if noun_phrase(tokens, i) is None:
             return [([], tokens[i:])] if i < len(tokens) else []
         while i < len(tokens):
@@ -230,10 +410,18 @@ class _Story:
     def read_clause(self, tokens: list[str], previous: list[Thing]) -> list[_Part]:
         """The parts (entity + event) a clause shows; a clause without a subject continues ``previous``."""
         parts: list[_Part] = []
-        for phrases, predicate in self.subject_groups(tokens):
+        self.clause_things = []
+        groups = self.subject_groups(tokens)
+        while groups:
+            phrases, predicate = groups.pop(0)
+            if phrases and all(np.head in CAMERA_NOUNS for np in phrases):
+                # the camera is no entity: "the camera follows the ball" shows the ball
+                shown = next((k for k in range(len(predicate)) if noun_phrase(predicate, k) is not None), None)
+                groups[:0] = self.subject_groups(predicate[shown:]) if shown is not None else []
+                continue
             subjects: list[Thing] = []
             for np in phrases:
-                subjects += self.resolve(np, [])
+                subjects += self.resolve(np, [], subject=True)
             if not phrases:
                 subjects = [self.mention(t) for t in previous]
             if not subjects:
@@ -251,11 +439,15 @@ class _Story:
                 merged.append(_Part(part.thing, list(part.event)))
             elif part.event:
                 same.event += (["and"] if same.event else []) + part.event
+        self.last_subjects = [p.thing for p in merged]
+        if self.world:
+            merged = _world_parts(merged)
         prompt, names = self.render(merged)
         setting = setting_phrase(self.setting.background, self.setting.camera)
         self.scenes.append(Scene(prompt=join_prompt(prompt, setting), entities=names,
                                  background=self.setting.background, camera=self.setting.camera))
         self.last_scene = [p.thing for p in merged]
+        self.shown += [thing for thing in self.last_scene if thing not in self.shown]
 
     def render(self, parts: list[_Part]) -> tuple[str, list[str]]:
         """The scene's text and its entity names. An entity that another's event names ("a triangle above
@@ -275,6 +467,8 @@ class _Story:
             for item in part.event:
                 if isinstance(item, str):
                     words.append(item)
+                elif isinstance(item, _Place):
+                    words += item.words
                 elif not inner and id(item.thing) in folded:
                     words.append(text(subjects[id(item.thing)], True))
                 else:
@@ -300,7 +494,18 @@ class RuleBasedPlanner:
         """The story's script; ValueError if the story is empty or no scene in it can be read."""
         if not isinstance(story, str) or not story.strip():
             raise ValueError("story must be a non-empty string")
-        state = _Story()
+        state = self._read(story, world=False)
+        if state.scenes and all(world_noun(t.head) for t in state.shown):
+            state = self._read(story, world=True)  # a shapes-world story: again, in the world's words
+        if not state.scenes:
+            raise ValueError("story has no scene the planner can read: start a sentence with what is seen, "
+                             "e.g. 'A red ball rolls to the right.'")
+        entities = list(state.entities.values())
+        return Script(scenes=state.scenes, entities=entities, story=story, seed=seed, planner=self.name)
+
+    @staticmethod
+    def _read(story: str, world: bool) -> _Story:
+        state = _Story(world)
         for sentence in sentences(story):
             for piece in clauses(sentence):
                 text, setting = take_setting(piece)
@@ -312,8 +517,4 @@ class RuleBasedPlanner:
                     parts = [_Part(thing, []) for thing in state.last_scene]
                 if parts:
                     state.add_scene(parts)
-        if not state.scenes:
-            raise ValueError("story has no scene the planner can read: start a sentence with what is seen, "
-                             "e.g. 'A red ball rolls to the right.'")
-        entities = list(state.entities.values())
-        return Script(scenes=state.scenes, entities=entities, story=story, seed=seed, planner=self.name)
+        return state

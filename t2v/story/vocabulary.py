@@ -5,7 +5,8 @@ change an entity's description when the story says "it turns blue"), shape nouns
 (so "the circle" can refer back to "a ball"), verb forms (to find where a subject ends and to write
 events as participles), and motion, background and camera phrases, each mapped to one canonical,
 plain-English form that a text-to-video model knows ("rolls to the right" -> "moving right"). Words
-not listed here stay verbatim in the prompts: a real model reads them.
+not listed here stay verbatim in the prompts: a real model reads them. A story about shapes of the shapes world
+only is the exception: its prompts keep only the words the world's parser reads (the ``WORLD_*`` tables).
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ PREPOSITIONS: frozenset[str] = frozenset({
     "on", "in", "at", "to", "of", "over", "under", "above", "below", "beneath", "underneath", "with", "across",
     "into", "from", "near", "behind", "beside", "through", "toward", "towards", "around", "along", "onto", "by",
     "past", "inside", "outside", "between", "atop", "against", "up", "down", "off", "out", "for", "like",
+    "until", "till", "during", "within", "throughout", "upon", "among", "amongst", "beyond", "amid", "via",
+    "without",
 })
 # Prepositions whose noun phrase is a place or a thing used, kept as written ("across the park"); after
 # others ("with a kite", "picks up a box") a noun phrase is another entity of the scene.
@@ -75,6 +78,19 @@ RELATIONS: tuple[tuple[str, str], ...] = (
     ("below", "below"), ("beneath", "beneath"), ("underneath", "underneath"), ("under", "under"), ("over", "over"),
     ("beside", "beside"), ("behind", "behind"), ("near", "near"), ("atop", "atop"),
 )
+# Verbs that present what the story shows rather than tell of it: "Picture a red ball...", "Look at a box...".
+PRESENTATIVES: frozenset[str] = frozenset({
+    "picture", "imagine", "envision", "visualize", "visualise", "watch", "see", "behold", "look", "meet", "consider",
+})
+# Words that open a subordinate clause before the main one: "When the bell rings, a dog barks".
+SUBORDINATORS: frozenset[str] = frozenset({
+    "when", "whenever", "where", "wherever", "because", "since", "if", "once", "until", "before", "after",
+    "although", "though",
+})
+# Words that sharpen a relation and say nothing themselves: "right next to", "just above", "directly below".
+INTENSIFIERS: frozenset[str] = frozenset({"right", "just", "directly", "exactly", "straight", "immediately"})
+# A quantifier after its subjects names nothing new: "the box and the wedge both sit", "they all fall".
+QUANTIFIERS: frozenset[str] = frozenset({"both", "all", "each"})
 # Words that order events but show nothing; dropped from prompts.
 DISCOURSE: frozenset[str] = frozenset({
     "then", "first", "firstly", "again", "also", "too", "suddenly", "now", "once", "more",
@@ -246,3 +262,54 @@ CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
                                 "tilt": "tilt", "zoom": "zoom", "track": "track", "dolly": "dolly"}
 STATIC_CAMERA_WORDS: frozenset[str] = frozenset({"static", "fixed", "steady", "still", "stationary", "locked"})
+
+# -- what the shapes world reads --------------------------------------------------------------------
+# A scene whose entities are all shapes of the world (:data:`KNOWN_NOUNS`) is written for the world's caption
+# parser (:mod:`t2v.world.parser`), which refuses words it does not know; such a scene's events keep only these
+# phrases. They mirror :mod:`t2v.world.lexicon` (the story package imports no world; a test keeps them equal).
+# Multi-word phrases are written with "_" for a space.
+WORLD_MOTION_PHRASES: frozenset[str] = frozenset(p.replace("_", " ") for p in """
+    rise rises rising ascend ascends ascending climb climbs climbing fall falls falling sink sinks sinking
+    drop drops dropping descend descends descending bounce bounces bouncing hop hops hopping jump jumps jumping
+    bob bobs bobbing grow grows growing get_bigger gets_bigger getting_bigger expand expands expanding
+    swell swells swelling enlarge enlarges enlarging get_larger gets_larger getting_larger shrink shrinks shrinking
+    get_smaller gets_smaller getting_smaller contract contracts contracting dwindle dwindles dwindling
+    rest rests resting not_moving does_not_move do_not_move still motionless stationary immobile
+""".split())
+# Verbs that make a motion only with a direction after them ("sliding left").
+WORLD_MOVE_VERBS: frozenset[str] = frozenset("""
+    move moves moving go goes going slide slides sliding drift drifts drifting head heads heading
+    travel travels travelling glide glides gliding shift shifts shifting
+""".split())
+WORLD_DIRECTIONS: frozenset[str] = frozenset(DIRECTIONS)
+# The relations the world has (left of, right of, above, below), in every wording it reads.
+WORLD_RELATIONS: frozenset[str] = frozenset(p.replace("_", " ") for p in """
+    to_the_left_of left_of on_the_left_of to_the_right_of right_of on_the_right_of above over on_top_of atop
+    below under beneath underneath
+""".split())
+# Words the world reads as meaning nothing (articles, copulas, stay verbs...): harmless in a prompt.
+WORLD_FILLERS: frozenset[str] = frozenset("""
+    a an the is are on in of and while with background backdrop scene camera video clip view as to that which
+    there another against toward towards at its it showing shows stays staying stay remains remaining remain
+    sits sitting sit stands standing stand both
+""".split())
+WORLD_EVENT_PHRASES: dict[str, str] = {
+    **{p: "filler" for p in WORLD_FILLERS}, **{p: "direction" for p in WORLD_DIRECTIONS},
+    **{p: "move_verb" for p in WORLD_MOVE_VERBS}, **{p: "motion" for p in WORLD_MOTION_PHRASES},
+    **{p: "relation" for p in WORLD_RELATIONS},
+}
+_WORLD_PHRASE_WORDS = max(len(p.split()) for p in WORLD_EVENT_PHRASES)
+
+
+def world_phrase_at(words: list[str], k: int) -> tuple[str, int] | None:
+    """The longest phrase of :data:`WORLD_EVENT_PHRASES` at ``words[k:]``, as (category, words used), or None."""
+    for length in range(min(_WORLD_PHRASE_WORDS, len(words) - k), 0, -1):
+        category = WORLD_EVENT_PHRASES.get(" ".join(words[k:k + length]))
+        if category is not None:
+            return category, length
+    return None
+
+
+def world_noun(noun: str) -> bool:
+    """Whether a head noun names a shape of the shapes world ("ball", "cubes")."""
+    return singular(noun) in KNOWN_NOUNS
