@@ -37,7 +37,6 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -47,6 +46,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from measure import PeakMemory  # noqa: E402
 from story_planning import generated_stories, load_stories, planner_accuracy  # noqa: E402
 
 from t2v.eval.judge import EvaluatorJudge  # noqa: E402
@@ -202,35 +202,6 @@ def time_overheads(pipe, stock, scripts, steps: int) -> dict:
             "timed_stories": min(len(scripts), TIMED_STORIES)}
 
 
-class PeakMemory:
-    """Peak resident memory added while the block runs, sampled from /proc every few milliseconds."""
-
-    def __enter__(self) -> PeakMemory:
-        self.base = self.peak = self._rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @staticmethod
-    def _rss() -> int:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096
-
-    def _watch(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
-            time.sleep(0.002)
-
-    @property
-    def added_mb(self) -> float:
-        return (self.peak - self.base) / 2**20
-
-
 def memory_ratio(pipe, steps: int) -> float:
     """Peak memory added by an 8-scene story ÷ a 2-scene one (warmed up first)."""
     def story(n: int) -> Script:
@@ -276,7 +247,13 @@ def timing_only(args: argparse.Namespace) -> int:
     for script in scripts:  # the seeds the multi-scene pipeline gives each scene, for the stock runs
         for i, scene in enumerate(script.scenes):
             scene.seed = scene_seeds(script, i, 1)[0]
-    print(json.dumps({"split": args.split, **time_overheads(pipe, stock, scripts, args.steps)}))
+    if args.configs is None:
+        print(json.dumps({"split": args.split, **time_overheads(pipe, stock, scripts, args.steps)}))
+        return 0
+    totals = interleaved_times(pipe, stock, scripts[:TIMED_STORIES], args.steps, parse_configs(args.configs))
+    print(json.dumps({"split": args.split, "timed_stories": min(len(scripts), TIMED_STORIES),
+                      **{name: round(seconds / totals["stock"], 3) for name, seconds in totals.items()
+                         if name != "stock"}}))
     return 0
 
 
@@ -290,8 +267,16 @@ SWEEP = {
 }
 
 
+def parse_configs(text: str | None) -> dict[str, ContinuityConfig]:
+    """``--configs``: a JSON object, setting name → ``ContinuityConfig`` fields (``{}`` for the default)."""
+    if text is None:
+        return dict(SWEEP)
+    return {name: ContinuityConfig(**fields) for name, fields in json.loads(text).items()}
+
+
 def sweep(args: argparse.Namespace) -> int:
     """Continuity settings side by side on the dev stories, each against stock independent generation."""
+    configs = parse_configs(args.configs)
     scripts = plan(load_stories("dev")[: args.limit], RuleBasedPlanner())
     base = load_pipeline("tiny-shapes")
     pipe = MultiSceneAnimateDiffPipeline.from_pipe(base)
@@ -304,14 +289,17 @@ def sweep(args: argparse.Namespace) -> int:
     oracle = ShapesOracle()
     first = run_multiscene(pipe, scripts, args.steps, ContinuityConfig.off())
     independent = run_stock(stock, first.scripts, args.steps, pipe.default_guidance_scale, pipe.default_num_frames)
-    rows = {"independent": {"alignment": round(alignment(oracle, independent, specs)["alignment"], 4),
+    a_ind = alignment(oracle, independent, specs)
+    rows = {"independent": {"alignment": round(a_ind["alignment"], 4), "consistency": a_ind["consistency"],
                             "cut_jump": round(cut_jump_ratio(independent, specs), 3)}}
-    for name, config in SWEEP.items():
+    print("independent", rows["independent"], file=sys.stderr)
+    for name, config in configs.items():
         measured = run_multiscene(pipe, first.scripts, args.steps, config)
-        rows[name] = {"alignment": round(alignment(oracle, measured, specs)["alignment"], 4),
-                      "consistency": alignment(oracle, measured, specs)["consistency"],
+        a_on = alignment(oracle, measured, specs)
+        rows[name] = {"alignment": round(a_on["alignment"], 4), "consistency": a_on["consistency"],
                       "cut_jump": round(cut_jump_ratio(measured, specs), 3),
-                      "early_motion": round(early_motion(measured) / early_motion(independent), 3)}
+                      "early_motion": round(early_motion(measured) / early_motion(independent), 3),
+                      "seconds": round(measured.seconds, 1)}
         print(name, rows[name], file=sys.stderr)
     print(json.dumps(rows))
     return 0
@@ -328,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the interleaved time ratios (time_overhead, time_overhead_parts)")
     parser.add_argument("--sweep", action="store_true",
                         help="dev split only: compare continuity settings (alignment, cut jump, early motion)")
+    parser.add_argument("--configs", default=None,
+                        help='with --sweep or --timing-only: the settings to compare, a JSON object of name -> '
+                             'ContinuityConfig fields, e.g. \'{"default": {}, "inv": {"noise_init": "inversion"}}\'')
     args = parser.parse_args(argv)
     if args.timing_only:
         return timing_only(args)

@@ -143,12 +143,14 @@ def _copy_sources(dest: Path) -> None:
 
 
 def _expected_wheel_files() -> set[str]:
-    """Every module on disk at the path its package has in the wheel, plus every file under t2v/weights."""
+    """Every module on disk at the path its package has in the wheel, plus every file under t2v/weights and
+    rewards/weights (the embedded model and the default reward's network)."""
     files = set()
     for pkg, folder in _packages_on_disk()[0].items():
         files |= {"/".join((*pkg.split("."), f.name)) for f in folder.glob("*.py")}
-    weights = REPO / "t2v" / "weights"
-    files |= {"t2v/" + p.relative_to(REPO / "t2v").as_posix() for p in weights.rglob("*") if p.is_file()}
+    for source, installed in (("t2v", "t2v"), ("rewards", "t2v/rewards")):
+        weights = REPO / source / "weights"
+        files |= {f"{installed}/weights/{p.relative_to(weights).as_posix()}" for p in weights.rglob("*") if p.is_file()}
     return files
 
 

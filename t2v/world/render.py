@@ -64,3 +64,25 @@ def render(spec: WorldSpec, supersample: int = 4) -> np.ndarray:
             canvas = canvas.reshape(spec.size, supersample, spec.size, supersample, 3).mean(axis=(1, 3))
         out[i] = np.clip(np.rint(canvas), 0, 255).astype(np.uint8)
     return out
+
+
+def object_coverage(spec: WorldSpec, supersample: int = 4) -> np.ndarray:
+    """Visible coverage in [0, 1] of each object on each frame, ``float32 (frames, objects, size, size)``.
+
+    Drawn as :func:`render` draws: a later object hides an earlier one where they overlap, so the
+    coverage is what a pixel shows, the labels a per-pixel reader of rendered frames should learn.
+    """
+    if not isinstance(supersample, int) or not 1 <= supersample <= 8:
+        raise ValueError(f"supersample must be an integer in [1, 8], got {supersample!r}")
+    n = spec.size * supersample
+    coords = (np.arange(n, dtype=np.float32) + 0.5) / n
+    xs, ys = np.meshgrid(coords, coords)
+    out = np.zeros((spec.frames, len(spec.objects), spec.size, spec.size), dtype=np.float32)
+    for i, t in enumerate(spec.times()):
+        owner = np.full((n, n), -1, dtype=np.int64)
+        for k, obj in enumerate(spec.objects):
+            owner[_shape_mask(obj, t, xs, ys)] = k
+        for k in range(len(spec.objects)):
+            hit = (owner == k).astype(np.float32)
+            out[i, k] = hit.reshape(spec.size, supersample, spec.size, supersample).mean(axis=(1, 3))
+    return out
