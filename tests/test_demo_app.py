@@ -1,10 +1,12 @@
 """The web demo's parts that need no browser: upload checks, the story tables, the workspace, cancelling, errors
-as page messages, and ``t2v demo``'s options. The page itself is tested in test_demo_browser.py."""
+as page messages, the Fine-tune tab's handlers on a tiny model, and ``t2v demo``'s options. The page itself is
+tested in test_demo_browser.py."""
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from t2v.demo.story_tables import script_from_rows, script_rows
 from t2v.demo.uploads import UploadLimits, fit_frames, read_image_upload, read_video_upload
 from t2v.demo.workspace import Workspace
 from t2v.story import plan_story
-from t2v.video import write_video
+from t2v.video import read_video, write_video
 
 LIMITS = UploadLimits(max_seconds=2.0, max_side=128)
 
@@ -160,6 +162,78 @@ def test_errors_become_page_messages():
     with pytest.raises(gr.Error) as caught:
         bug()
     assert "ZeroDivisionError" in caught.value.message and "line 3" not in caught.value.message
+
+
+@pytest.fixture
+def finetune_tab(tiny_model_dir, workspace):
+    pytest.importorskip("gradio")
+    from t2v.demo.context import DemoContext
+    from t2v.demo.models import ModelRegistry
+    from t2v.demo.tab_finetune import FinetuneTab
+
+    return FinetuneTab(DemoContext(workspace=workspace, models=ModelRegistry([str(tiny_model_dir)])))
+
+
+def test_finetune_tab_trains_a_lora_and_compares_it_with_the_base(finetune_tab, tiny_model_dir, workspace):
+    model = str(tiny_model_dir)
+    tab = finetune_tab
+    assert "shapes-alignment" in tab.rewards
+    assert not {"question-score", "clip-score", "pickscore"} & set(tab.rewards)  # no gradient / user weights
+    finetune_tab.busy.acquire()  # a fine-tune still running (e.g. one whose page was closed): this one waits
+    updates = tab.finetune(model, "shapes-alignment", 2, 1e-3, 4, 0.5, 4)
+    assert next(updates)[0].startswith("Waiting for the fine-tune before")
+    tab.busy.release()
+    updates = list(updates)
+    assert any(u[0].startswith("**Step 1/2**") for u in updates), [u[0] for u in updates]  # streamed per step
+    status, curves, lora, files, state = updates[-1]
+    assert status.startswith("**Done: 2 steps") and "validation reward" in status
+    assert Path(lora, "pytorch_lora_weights.safetensors").is_file() and workspace.holds(lora)
+    assert curves.endswith("curves.png") and Path(curves).read_bytes()[:4] == b"\x89PNG"
+    assert {Path(f).name for f in files} == {"pytorch_lora_weights.safetensors", "curves.png", "log.jsonl"}
+    assert not tab.busy.locked()  # the training thread let go
+
+    prompt = "a big red ball moves right on a black background"
+    base, tuned, summary, natives = tab.compare_samples(state, prompt, 0, 2, 4.0)
+    assert summary.startswith("**Seed 0**") and "shapes-alignment reward: base" in summary
+    assert Path(base).is_file() and Path(tuned).is_file()
+    base_frames, tuned_frames = (read_video(path) for path in natives)
+    assert base_frames.shape == tuned_frames.shape and not np.array_equal(base_frames, tuned_frames)
+    again = read_video(tab.compare_samples(state, prompt, 0, 2, 4.0)[3][0])
+    assert np.array_equal(again, base_frames)  # the same seed gives the same base clip
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"steps_value": 0}, "Training steps must be a whole number in [1, 200], got 0"),
+    ({"steps_value": 201}, "Training steps must be a whole number in [1, 200]"),
+    ({"rate_value": 1.0}, "Learning rate must be a number in"),
+    ({"rank_value": 2.5}, "LoRA rank must be a whole number"),
+    ({"noise_value": 0.1, "schedule_value": 4}, "Noise fraction × Schedule steps must leave"),
+    ({"reward": "clip-score"}, "Reward must be one of ['shapes-alignment'"),
+    ({"model_name": "/etc"}, "Model must be one of"),
+])
+def test_finetune_tab_names_the_bad_field(finetune_tab, tiny_model_dir, workspace, values, message):
+    import gradio as gr
+
+    form = {"model_name": str(tiny_model_dir), "reward": "shapes-alignment", "steps_value": 2, "rate_value": 1e-3,
+            "rank_value": 4, "noise_value": 0.5, "schedule_value": 4, **values}
+    with pytest.raises(gr.Error) as caught:
+        next(finetune_tab.finetune(**form))
+    assert caught.value.message.startswith(message.replace("'", "&#x27;"))
+    assert not list(workspace.runs.iterdir())  # refused before any run folder or training thread
+    with pytest.raises(gr.Error, match="Fine-tune first"):
+        finetune_tab.compare_samples({}, "a red ball", 0, 2, 4.0)
+
+
+def test_finetune_runs_one_at_a_time_in_its_own_group(finetune_tab):
+    import gradio as gr
+
+    from t2v.demo import tab_finetune
+
+    with gr.Blocks() as demo:
+        tab_finetune.build(finetune_tab.ctx, 4.0)
+    events = {fn.api_name: fn for fn in demo.fns.values()}
+    assert (events["finetune"].concurrency_limit, events["finetune"].concurrency_id) == (1, "finetune")
+    assert events["compare_samples"].concurrency_id == "device"
 
 
 def test_demo_command_options_and_missing_gradio(monkeypatch, capsys):

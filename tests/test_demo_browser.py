@@ -3,9 +3,9 @@
 The app runs as users start it (``t2v demo --port P``, a subprocess on a free localhost port). In the page:
 a Story generation whose joined video plays (H.264 first asked of the browser, then ``currentTime`` moves and
 the duration is the frames over the fps), the other tabs run their examples, an evaluation fills the scores
-table, and uploads that are not videos get a message. A load test sends more requests through
-``gradio_client`` than the queue holds: each is served or refused with "queue is full", and the app answers
-afterwards. Each test saves a screenshot; to refresh the README's, run this file as a script::
+table, uploads that are not videos get a message, and the Fine-tune tab is there. A load test sends more
+requests through ``gradio_client`` than the queue holds: each is served or refused with "queue is full", and
+the app answers afterwards. Each test saves a screenshot; to refresh the README's, run this file as a script::
 
     python tests/test_demo_browser.py --figures benchmarks/figures
 
@@ -274,6 +274,18 @@ def test_non_video_uploads_get_a_message(page, tmp_path):
     message = toast_text(page, "could not be read as a video")
     assert "fake.mp4" in message and "Traceback" not in message
     shoot(page, "upload_error")
+
+
+def test_finetune_tab_is_offered(page):
+    """The tab and its trainable reward are there (a run is left to test_demo_app.py: it trains for minutes on
+    the real model); trying the LoRA before any fine-tune gets a message."""
+    page.reload()
+    panel = open_tab(page, "Fine-tune", "tab-finetune")
+    panel.get_by_role("button", name="Start fine-tune").wait_for()
+    assert panel.get_by_label("Reward", exact=True).input_value() == "shapes-alignment"
+    panel.get_by_role("button", name="Generate with and without the LoRA").click()
+    assert "Fine-tune first" in toast_text(page, "Fine-tune first")
+    shoot(page, "finetune")
 
 
 def test_load_is_served_or_refused(server):

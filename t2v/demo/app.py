@@ -1,7 +1,8 @@
 """The demo app: the tabs in one ``gr.Blocks``, the queue, and a launch with the hardening settings.
 
-* One generation at a time per device (the tabs' ``device`` concurrency group), a bounded queue
-  (``queue_size``; a request over it is refused with "queue is full"), and an upload size cap.
+* One generation at a time per device (the tabs' ``device`` concurrency group), one reward fine-tune at a
+  time (its own ``finetune`` group, with a bounded step count), a bounded queue (``queue_size``; a request
+  over it is refused with "queue is full"), and an upload size cap.
 * Every file served comes from the app's own temp folder (``GRADIO_TEMP_DIR`` points into it; the samples
   folder is the one extra allowed path), cleaned on a schedule and removed when the app stops.
 * It listens on 127.0.0.1 unless told otherwise, and never opens a share link.
@@ -66,7 +67,7 @@ def build_app(ctx: DemoContext, config: DemoConfig):
 
     from t2v.generation import model_defaults
 
-    from . import tab_evaluate, tab_generate, tab_story, tab_transition
+    from . import tab_evaluate, tab_finetune, tab_generate, tab_story, tab_transition
 
     base = ctx.models.get(ctx.models.default)
     guidance = float(model_defaults(base)["guidance"])
@@ -82,6 +83,7 @@ def build_app(ctx: DemoContext, config: DemoConfig):
 
                 tab_edit.build(ctx, guidance, base.frame_limit)
             tab_evaluate.build(ctx)
+            tab_finetune.build(ctx, guidance)
     demo.queue(max_size=config.queue_size, default_concurrency_limit=1)
     return demo
 

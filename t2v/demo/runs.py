@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -68,26 +69,42 @@ class Runs:
 def page_errors(handler: Handler) -> Handler:
     """Errors as messages in the page (``gr.Error``), never a stack trace: a ``ValueError`` is the user's to fix
     and keeps its text (escaped: Gradio renders the message as HTML, and it may quote a file name); anything
-    else is logged here and named only by its type."""
-    import gradio as gr
+    else is logged here and named only by its type. A generator handler (one that streams its progress) stays
+    a generator, so Gradio still streams it and an error raised between its updates is caught too."""
+    if inspect.isgeneratorfunction(handler):
+        @functools.wraps(handler)
+        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from handler(*args, **kwargs)
+            except Exception as err:  # not GeneratorExit: a closed stream is no error
+                raise _page_error(err, handler.__name__) from None
+
+        return streaming  # type: ignore[return-value]
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
-        except gr.Error:
-            raise
-        except RunCancelled:
-            raise gr.Error("Cancelled.", title="Cancelled", print_exception=False) from None
-        except (ValueError, KeyError) as err:
-            text = str(err).strip("'\"").splitlines()[0] if str(err) else type(err).__name__
-            raise gr.Error(html.escape(text), title="Check the input", print_exception=False) from None
         except Exception as err:
-            logger.exception("demo handler %s failed", handler.__name__)
-            raise gr.Error(f"The server could not finish this ({type(err).__name__}); its log has the details.",
-                           title="Server error") from None
+            raise _page_error(err, handler.__name__) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _page_error(err: Exception, name: str) -> Exception:
+    """The ``gr.Error`` the page shows for ``err``; called while ``err`` is being handled (so it can be logged)."""
+    import gradio as gr
+
+    if isinstance(err, gr.Error):
+        return err
+    if isinstance(err, RunCancelled):
+        return gr.Error("Cancelled.", title="Cancelled", print_exception=False)
+    if isinstance(err, (ValueError, KeyError)):
+        text = str(err).strip("'\"").splitlines()[0] if str(err) else type(err).__name__
+        return gr.Error(html.escape(text), title="Check the input", print_exception=False)
+    logger.exception("demo handler %s failed", name)
+    return gr.Error(f"The server could not finish this ({type(err).__name__}); its log has the details.",
+                    title="Server error")
 
 
 def save_clip(frames: np.ndarray, folder: Path, stem: str, fps: float) -> tuple[Path, Path]:
