@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "t2v.commands.edit",
     "t2v.commands.questions",
     "t2v.commands.evaluate",
+    "t2v.commands.batch",
     "t2v.commands.finetune",
     "t2v.commands.demo",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,3 +74,29 @@ def generate(
     )
     frames = np.clip(np.rint(out.frames[0] * 255.0), 0, 255).astype(np.uint8)
     return frames, int(defaults["fps"])
+
+
+def generate_story(pipe, script, **kwargs) -> tuple[np.ndarray, int, Any]:
+    """Every scene of a :class:`~t2v.story.Script`, in order, as one video: uint8 frames ``(F, H, W, 3)``,
+    the model's fps, and the pipeline's output (the script with seeds and scores filled in, each scene's clip).
+
+    ``pipe`` is a :class:`~t2v.pipelines.MultiSceneAnimateDiffPipeline`, or any AnimateDiff pipeline, which
+    is wrapped with ``from_pipe`` (no weights copied); ``kwargs`` go to its ``__call__``. When the clips go to
+    ``clips_dir``, the video is joined from the files written there.
+    """
+    from .pipelines import MultiSceneAnimateDiffPipeline
+
+    if not isinstance(pipe, MultiSceneAnimateDiffPipeline):
+        pipe = MultiSceneAnimateDiffPipeline.from_pipe(pipe)
+    result = pipe(script, output_type="np", **kwargs)
+    if result.frames is not None:
+        frames = np.rint(result.frames[0] * 255).astype(np.uint8)
+    else:  # the clips went to clips_dir as they finished: join them from there
+        from .video import read_video
+
+        order = [result.clips[0]]
+        for bridge, clip in zip(result.transitions or [None] * (len(result.clips) - 1), result.clips[1:],
+                                strict=True):
+            order += [bridge, clip] if bridge is not None else [clip]
+        frames = np.concatenate([read_video(path) for path in order])
+    return frames, int(pipe.default_fps), result

@@ -19,7 +19,8 @@ print("DIFFUSERS_LOADED" if "diffusers" in sys.modules else "DIFFUSERS_ABSENT")
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["world", "caption", "--seed", "1", "--n", "2"],
-                                  ["questions", "a big red ball bouncing on a gray background"]])
+                                  ["questions", "a big red ball bouncing on a gray background"],
+                                  ["batch", "--help"], ["batch", "generate", "--help"]])
 def test_model_free_verbs_do_not_import_diffusers(argv):
     proc = subprocess.run([sys.executable, "-c", CHECK.format(argv=argv)], capture_output=True, text=True,
                           timeout=300)

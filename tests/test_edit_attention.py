@@ -244,3 +244,25 @@ def test_masks_follow_a_moving_object_on_tiny_shapes():
         assert mask[f].mean() < 0.5  # a region, not the frame
     first, last = (np.nonzero(mask[f])[1].mean() for f in (0, 7))
     assert last < first - 1.5  # it moved left with the object
+
+
+def test_xformers_processors_found_are_wrapped_and_put_back(tiny_pipe):
+    """Whatever the processors were (xformers' here, which needs no GPU to be installed), the control
+    hands its calls to them and puts them back."""
+    from diffusers.models.attention_processor import XFormersAttnProcessor
+
+    unet = tiny_pipe.unet
+    before = dict(unet.attn_processors)
+    xformers = {name: XFormersAttnProcessor() for name in before}
+    unet.set_attn_processor(dict(xformers))
+    try:
+        control = StoreControl(2, tiny_pipe.default_num_frames, (8, 8), [[1]])
+        with control.installed(unet):
+            for name, processor in unet.attn_processors.items():
+                if attention_layers(unet)[name].role == "cross":
+                    assert isinstance(processor, ControlledProcessor) and processor.original is xformers[name]
+                else:
+                    assert processor is xformers[name]
+        assert all(unet.attn_processors[n] is p for n, p in xformers.items())
+    finally:
+        unet.set_attn_processor(before)

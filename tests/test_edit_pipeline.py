@@ -151,3 +151,36 @@ def test_reference_token_is_learned_from_moving_crops_and_cached(test_pipe, tmp_
                     "a red circle", "a <ref>", reference_image=image, textual_inversion_config=config,
                     cache_dir=tmp_path, num_inference_steps=2)
     assert out.target_words == ["<ref>"] and len(list(tmp_path.glob("*.safetensors"))) == 2
+
+
+class CountingProcessor(torch.nn.Module):
+    """A custom processor with a weight (so diffusers keeps it as a submodule): stock SDPA attention,
+    counting its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from diffusers.models.attention_processor import AttnProcessor2_0
+
+        self.stock = AttnProcessor2_0()
+        self.gain = torch.nn.Parameter(torch.ones(()))
+        self.calls = 0
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, **kwargs):
+        self.calls += 1
+        return self.stock(attn, hidden_states, encoder_hidden_states, attention_mask, temb, **kwargs) * self.gain
+
+
+def test_an_edit_puts_back_the_custom_processors_it_found(test_pipe):
+    unet = test_pipe.unet
+    before = dict(unet.attn_processors)
+    custom = {name: CountingProcessor() for name in before}
+    unet.set_attn_processor(dict(custom))
+    try:
+        clip = np.zeros((4, 32, 32, 3), np.uint8)
+        test_pipe(clip, "a red circle", "a green circle", num_inference_steps=2)
+        assert all(unet.attn_processors[n] is p for n, p in custom.items())
+        assert any(p.calls > 0 for p in custom.values())  # the calls the control does not take are theirs
+        assert all(isinstance(unet.get_submodule(n.removesuffix(".processor")).processor, CountingProcessor)
+                   for n in custom)
+    finally:
+        unet.set_attn_processor(before)

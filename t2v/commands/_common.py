@@ -77,6 +77,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="torch device, e.g. cuda (default: cpu)")
     parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None, help="weights dtype")
     parser.add_argument("--cpu-offload", action="store_true", help="offload idle models to the CPU (GPU only)")
+    parser.add_argument("--attention", default="sdpa", metavar="BACKEND",
+                        help="attention backend: sdpa (default, PyTorch's fused attention) or xformers (needs the "
+                             "xformers package and a CUDA device; otherwise a warning and sdpa)")
 
 
 def load_from_args(args: argparse.Namespace):
@@ -86,4 +89,4 @@ def load_from_args(args: argparse.Namespace):
 
     dtype = getattr(torch, args.dtype) if args.dtype else None
     return load_pipeline(args.model, motion_adapter=args.motion_adapter, lora=args.lora, dtype=dtype,
-                         device=args.device, cpu_offload=args.cpu_offload)
+                         device=args.device, cpu_offload=args.cpu_offload, attention=args.attention)

@@ -7,8 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ._common import (
     add_model_arguments,
     check_output_path,
@@ -86,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     script = plan(args)  # a story the planner cannot read fails here, before a model loads or a file is written
     script_out = Path(args.script_out) if args.script_out else output.with_suffix(".json")
 
+    from ..generation import generate_story
     from ..pipelines import ContinuityConfig, MultiSceneAnimateDiffPipeline
 
     pipe = MultiSceneAnimateDiffPipeline.from_pipe(load_from_args(args))
@@ -96,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         judge = EvaluatorJudge()
     if any(e.reference_image for e in script.entities) and pipe.image_encoder is None:
         print("note: this model has no image encoder, so entity reference images are not used", file=sys.stderr)
-    result = pipe(
+    frames, fps, result = generate_story(
+        pipe,
         script,
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
@@ -109,19 +109,7 @@ def run(args: argparse.Namespace) -> int:
         clips_dir=args.clips_dir,
         transitions=args.transitions is not None,
         transition_frames=args.transitions or 1,
-        output_type="np",
     )
-    fps = pipe.default_fps
-    if result.frames is not None:
-        frames = np.rint(result.frames[0] * 255).astype(np.uint8)
-    else:  # the clips went to --clips-dir as they finished: join them from there
-        from ..video import read_video
-
-        order = [result.clips[0]]
-        for bridge, clip in zip(result.transitions or [None] * (len(result.clips) - 1), result.clips[1:],
-                                strict=True):
-            order += [bridge, clip] if bridge is not None else [clip]
-        frames = np.concatenate([read_video(path) for path in order])
     write_output(frames, output, fps)
     result.script.save(script_out)
     for i, scene in enumerate(result.script.scenes):

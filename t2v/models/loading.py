@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from .attention import check_attention, set_attention
 from .tiny_shapes import MODEL_CARD, TINY_SHAPES, is_tiny_shapes_folder, load_tiny_shapes_format, tiny_shapes_path
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def load_pipeline(
     dtype: torch.dtype | None = None,
     device: str | torch.device | None = None,
     cpu_offload: bool = False,
+    attention: str = "sdpa",
 ):
     """A ready :class:`~t2v.pipelines.T2VAnimateDiffPipeline` (diffusers' ``AnimateDiffPipeline`` that keeps
     the model's native frames, fps and guidance as settings).
@@ -51,9 +53,13 @@ def load_pipeline(
         dtype: weights dtype, e.g. ``torch.float16`` on a GPU.
         device: where to put the pipeline (ignored with ``cpu_offload``).
         cpu_offload: keep weights on the CPU and move each model to the GPU only while it runs.
+        attention: ``"sdpa"`` (PyTorch's fused attention, diffusers' default processors) or ``"xformers"``
+            (memory-efficient attention; needs the package and a CUDA device, else a warning and SDPA).
+            diffusers' other backend names (flash, sage, ...) are refused: UNet processors do not use them.
     """
     if not isinstance(model, str) or not model.strip():
         raise ValueError(f"model must be a non-empty name, folder or hub id, got {model!r}")
+    check_attention(attention)  # before minutes of loading
     if model == TINY_SHAPES:
         path = tiny_shapes_path()
         if not (path / MODEL_CARD).is_file():
@@ -75,6 +81,7 @@ def load_pipeline(
         pipe.enable_model_cpu_offload()
     elif device is not None:
         pipe.to(device)
+    set_attention(pipe, attention)
     pipe.set_progress_bar_config(leave=False)
     return pipe
 
