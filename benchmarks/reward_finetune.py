@@ -230,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "reward_vs_oracle": reward_agreement(reward, before_clips + after_clips, specs + specs, before + after),
         "finetune_steps": records[-1]["step"] if records else 0,
         "finetune_minutes": round(records[-1].get("seconds", float("nan")) / 60, 1) if records else None,
+        "finetune_cpu_minutes": round(records[-1].get("cpu_seconds", float("nan")) / 60, 1) if records else None,
     }
     print(json.dumps(report), file=sys.stderr)
     if not args.skip_cost:

@@ -250,11 +250,11 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
     data_clips, data_prompts = read_data_file(cfg.data_file) if cfg.video_source == "data" else (None, None)
     prompts = data_prompts or load_prompts(cfg.prompts, cfg.num_prompts, what="prompts", frames=frames, size=side)
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    step, spent = 0, 0.0  # spent: seconds of training before this process (resumed runs add up)
+    step, spent, spent_cpu = 0, 0.0, 0.0  # training before this process, wall and CPU seconds (resumes add up)
     checkpoint = out / CHECKPOINT_DIR
     if find_state(checkpoint) is not None:
         meta = load_state(checkpoint, models={"lora": LoraState(unet)}, optimizer=optimizer)
-        step, spent = meta["step"], float(meta.get("seconds", 0.0))
+        step, spent, spent_cpu = meta["step"], float(meta.get("seconds", 0.0)), float(meta.get("cpu_seconds", 0.0))
         logger.info("resumed at step %d from %s", step, checkpoint)
     if accelerator.is_main_process:
         trim_log(out, step)
@@ -265,7 +265,7 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
         judge = load_judge(cfg.validation_judge)
     val_prompts = load_prompts(cfg.validation_prompts, cfg.num_validation_prompts, what="validation_prompts",
                                frames=frames, size=side) if accelerator.is_main_process else []
-    started, rewards_seen = time.time(), []
+    started, started_cpu, rewards_seen = time.time(), time.process_time(), []
     while step < cfg.steps:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg.learning_rate, cfg.warmup_steps, cfg.steps)
@@ -286,7 +286,8 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
         step += 1
         rewards_seen.append(float(np.mean(step_rewards)))
         record: dict = {"step": step, "reward": rewards_seen[-1], "lr": optimizer.param_groups[0]["lr"],
-                        "seconds": round(spent + time.time() - started, 1)}
+                        "seconds": round(spent + time.time() - started, 1),
+                        "cpu_seconds": round(spent_cpu + time.process_time() - started_cpu, 1)}
         if step % cfg.validation_every == 0 or step == cfg.steps:
             if accelerator.is_main_process:
                 record.update(validate(pipe, accelerator.unwrap_model(unet), val_prompts, judge, reward, cfg,
@@ -302,7 +303,8 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 save_state(checkpoint, models={"lora": LoraState(accelerator.unwrap_model(unet))},
                            optimizer=optimizer,
-                           meta={"step": step, "config": asdict(cfg), "seconds": record["seconds"]})
+                           meta={"step": step, "config": asdict(cfg), "seconds": record["seconds"],
+                                 "cpu_seconds": record["cpu_seconds"]})
         accelerator.wait_for_everyone()
     lora_dir = out / LORA_DIR
     if accelerator.is_main_process:
