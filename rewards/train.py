@@ -212,7 +212,10 @@ def plot_log(folder: Path) -> Path:
     records = [json.loads(line) for line in (folder / LOG_FILE).read_text().splitlines() if line.strip()]
     train = [(r["step"], r["reward"]) for r in records if "reward" in r]
     val = {k: [(r["step"], r[k]) for r in records if k in r] for k in ("validation_reward", "validation_judge")}
-    panels = {"training reward (mean per video)": {"reward": train},
+    window = max(1, len(train) // 20)
+    smooth = [(train[i][0], float(np.mean([r for _, r in train[max(0, i - window + 1):i + 1]])))
+              for i in range(len(train))]
+    panels = {"training reward (mean per video)": {"per step": train, f"mean of the last {window}": smooth},
               "validation reward": {"reward": val["validation_reward"]}}
     if val["validation_judge"]:
         panels["validation judge score"] = {"judge": val["validation_judge"]}
@@ -257,7 +260,7 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
         step, spent, spent_cpu = meta["step"], float(meta.get("seconds", 0.0)), float(meta.get("cpu_seconds", 0.0))
         logger.info("resumed at step %d from %s", step, checkpoint)
     if accelerator.is_main_process:
-        trim_log(out, step)
+        trim_log(out, step if step else -1)  # a fresh start logs its step-0 validation anew
     unet.train()
     unet, optimizer = accelerator.prepare(unet, optimizer)
     objective = EditingObjective(pipe, reward, cfg, guidance)
@@ -265,6 +268,10 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
         judge = load_judge(cfg.validation_judge)
     val_prompts = load_prompts(cfg.validation_prompts, cfg.num_validation_prompts, what="validation_prompts",
                                frames=frames, size=side) if accelerator.is_main_process else []
+    if step == 0 and accelerator.is_main_process:  # the base model's validation: where the curves start
+        append_log(out, {"step": 0, **validate(pipe, accelerator.unwrap_model(unet), val_prompts, judge, reward, cfg,
+                                               guidance)})
+    accelerator.wait_for_everyone()
     started, started_cpu, rewards_seen = time.time(), time.process_time(), []
     while step < cfg.steps:
         for group in optimizer.param_groups:

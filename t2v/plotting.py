@@ -40,7 +40,7 @@ def _draw_panel(draw: ImageDraw.ImageDraw, title: str, series: Series, box: tupl
         if len(coords) < 40:
             for cx, cy in coords:
                 draw.ellipse((cx - 2, cy - 2, cx + 2, cy + 2), fill=colour)
-        draw.text((right - 200, upper + 4 + 12 * i), name, fill=colour)
+        draw.text((right - 330 + 170 * i, upper - 19), name, fill=colour)  # the legend, on the title's line
 
 
 def line_chart(panels: dict[str, Series], path: str | Path, *, width: int = 640, panel_height: int = 220) -> Path:

@@ -69,8 +69,8 @@ def trained(tiny_model_dir, tmp_path_factory):
 def test_a_run_writes_a_lora_a_log_with_validation_and_a_plot(trained):
     _, out, lora = trained
     records = [json.loads(line) for line in (out / LOG_FILE).read_text().splitlines()]
-    assert [r["step"] for r in records] == [1, 2]
-    assert all(np.isfinite(r["reward"]) for r in records)
+    assert [r["step"] for r in records] == [0, 1, 2]  # step 0: the base model's validation
+    assert all(np.isfinite(r["reward"]) for r in records[1:])
     assert "validation_judge" in records[-1] and "validation_reward" in records[-1]
     assert (out / PLOT_FILE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     weights = load_file(str(lora / "pytorch_lora_weights.safetensors"))
@@ -161,7 +161,7 @@ def test_a_run_killed_mid_training_resumes_to_the_same_lora(tiny_model_dir, tmp_
     assert a.keys() == b.keys()
     assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-5
     steps = [json.loads(line)["step"] for line in (tmp_path / "killed" / LOG_FILE).read_text().splitlines()]
-    assert steps == [1, 2, 3, 4]
+    assert steps == [0, 1, 2, 3, 4]
 
 
 def test_two_accelerate_processes_train_one_lora(tiny_model_dir, tmp_path):
@@ -176,7 +176,7 @@ def test_two_accelerate_processes_train_one_lora(tiny_model_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "run" / LORA_DIR / "pytorch_lora_weights.safetensors").is_file()
     records = [json.loads(line) for line in (tmp_path / "run" / LOG_FILE).read_text().splitlines()]
-    assert [r["step"] for r in records] == [1, 2]  # one log, written by the main process
+    assert [r["step"] for r in records] == [0, 1, 2]  # one log, written by the main process
 
 
 def test_data_videos_are_edited_instead_of_samples(tiny_model_dir, tmp_path):
