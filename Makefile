@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.t2v-installed
 
-.PHONY: install chromium run demo demo-figures test lint clean
+.PHONY: install chromium run demo demo-figures finetune test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: install
 
 demo: install
 	$(VENV)/bin/t2v demo
+
+# Reward fine-tuning of tiny-shapes (README, "Reward fine-tuning"): the clips it edits, then the LoRA.
+finetune: install
+	$(PY) -m t2v.rewards.shapes_alignment.clips --out runs/shapes_train_clips.safetensors
+	$(VENV)/bin/accelerate launch -m t2v.rewards.train --config configs/tiny_shapes_alignment.yaml
 
 # The README's screenshots of the web demo, made by its browser test.
 demo-figures: install chromium

@@ -108,20 +108,26 @@ def run_reward(run_cfg: dict):
 
 
 def step_costs(run_cfg: dict, steps_timed: int = 3) -> dict[str, float]:
-    """Seconds and peak memory of one LoRA step: the editing objective (default config) against backprop
-    through the full sampling chain, same process, same prompts; a warm-up step each first."""
+    """Seconds and peak memory of one LoRA step: the editing objective as the run configured it (and with
+    InstructVideo's j = 1) against backprop through the full sampling chain, same process, same prompts; a
+    warm-up step each first."""
+    from dataclasses import replace
+
     from t2v.rewards.lora import add_lora
     from t2v.rewards.train import EditingObjective
 
-    cfg = FinetuneConfig(model=run_cfg["model"])
+    cfg = FinetuneConfig(**run_cfg)
     pipe = load_pipeline(cfg.model)
     params = add_lora(pipe.unet, rank=cfg.lora_rank, alpha=cfg.lora_alpha, targets=cfg.lora_targets,
                       blocks=cfg.lora_blocks)
     reward = run_reward(run_cfg)
-    objective = EditingObjective(pipe, reward, cfg, float(pipe.config.get("native_guidance_scale") or 7.5))
+    guidance = float(pipe.config.get("native_guidance_scale") or 7.5)
+    objectives = {"editing": EditingObjective(pipe, reward, cfg, guidance),
+                  "editing_j1": EditingObjective(pipe, reward, replace(cfg, grad_steps=1), guidance)}
     prompts = ["a big red circle moving right on a black background", "a small green square on a gray background"]
     out: dict[str, dict[str, float]] = {}
-    for name, full in (("editing", False), ("full_chain", True)):
+    for name, full in (("editing", False), ("editing_j1", False), ("full_chain", True)):
+        objective = objectives.get(name, objectives["editing"])
         seconds, peak = [], 0.0
         for i in range(steps_timed + 1):
             gen = torch.Generator().manual_seed(i)
@@ -136,21 +142,22 @@ def step_costs(run_cfg: dict, steps_timed: int = 3) -> dict[str, float]:
                 seconds.append(elapsed)
                 peak = max(peak, memory.added_mb)
         out[name] = {"seconds": float(np.mean(seconds)), "peak_mb": peak}
-    return {"step_cost_ratio": round(out["editing"]["seconds"] / out["full_chain"]["seconds"], 3),
-            "peak_memory_ratio": round(out["editing"]["peak_mb"] / max(out["full_chain"]["peak_mb"], 1e-6), 3),
+    full = out["full_chain"]
+    return {"step_cost_ratio": round(out["editing"]["seconds"] / full["seconds"], 3),
+            "peak_memory_ratio": round(out["editing"]["peak_mb"] / max(full["peak_mb"], 1e-6), 3),
+            "step_cost_ratio_j1": round(out["editing_j1"]["seconds"] / full["seconds"], 3),
+            "peak_memory_ratio_j1": round(out["editing_j1"]["peak_mb"] / max(full["peak_mb"], 1e-6), 3),
             "step_seconds": {k: round(v["seconds"], 2) for k, v in out.items()},
             "step_peak_mb": {k: round(v["peak_mb"], 1) for k, v in out.items()}}
 
 
-def resume_check(run_cfg: dict, steps: int = 6, every: int = 3) -> dict[str, float | bool]:
-    """A run killed with SIGKILL right after its first checkpoint and started again, against one never
-    stopped: the largest LoRA weight difference."""
+def resume_check(run: Path, steps: int = 6, every: int = 3) -> dict[str, float | bool]:
+    """The run's own config, ``steps`` long: killed with SIGKILL right after its first checkpoint and started
+    again, against a run never stopped; the largest LoRA weight difference."""
     from safetensors.torch import load_file
 
-    args = ["--model", run_cfg["model"], "--steps", str(steps), "--checkpoint_every", str(every), "--num_prompts", "64",
+    args = ["--config", str(run / "config.json"), "--steps", str(steps), "--checkpoint_every", str(every),
             "--num_validation_prompts", "1", "--validation_every", str(steps), "--validation_judge", ""]
-    if run_cfg.get("reward_path"):
-        args += ["--reward_path", run_cfg["reward_path"]]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def start(out: Path) -> subprocess.Popen:
@@ -235,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report), file=sys.stderr)
     if not args.skip_cost:
         report.update(step_costs(cfg))
-        report.update(resume_check(cfg))
+        report.update(resume_check(run))
     print(json.dumps(report))
     return 0
 

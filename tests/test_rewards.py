@@ -148,3 +148,21 @@ def test_question_score_picks_the_rendered_scene_over_a_wrong_one():
                          keep=0.5) == [1]
     with pytest.raises(ValueError, match="keep"):
         reward_filter(question, candidates, ["a"] * 2, keep=0.0)
+
+
+def test_training_clips_for_fine_tuning_hold_no_held_out_combination(tmp_path):
+    """The data file the fine-tune edits: uint8 clips, one readable prompt each, never a held-out pair."""
+    import json
+
+    from safetensors import safe_open
+
+    from t2v.rewards.shapes_alignment.clips import write_training_clips
+    from t2v.world.holdout import spec_is_heldout
+
+    path = write_training_clips(tmp_path / "clips.safetensors", 40)
+    with safe_open(str(path), "np") as f:
+        clips, prompts = f.get_tensor("clips"), json.loads(f.metadata()["prompts"])
+    assert clips.shape == (40, 8, 32, 32, 3) and clips.dtype == np.uint8 and len(prompts) == 40
+    assert not any(spec_is_heldout(parse_caption(p)) for p in prompts)
+    with pytest.raises(ValueError, match="clips"):
+        write_training_clips(tmp_path / "none.safetensors", 0)

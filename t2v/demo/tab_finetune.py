@@ -74,7 +74,8 @@ def config_field(name: str) -> tuple[Any, str]:
 
 
 def read_log(folder: Path) -> list[dict]:
-    """The complete records of a run's ``log.jsonl`` so far (the trainer may be writing the next one)."""
+    """The complete training-step records of a run's ``log.jsonl`` so far (the trainer may be writing the next
+    one); the base model's step-0 validation, which has no training reward, is left out."""
     try:
         data = (folder / LOG_FILE).read_text()
     except FileNotFoundError:
@@ -82,9 +83,11 @@ def read_log(folder: Path) -> list[dict]:
     records = []
     for line in data.split("\n")[:-1]:  # the last piece is '' or a line still being written
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if "reward" in record:
+            records.append(record)
     return records
 
 
