@@ -184,6 +184,9 @@ def validate(pipe, unet, prompts: list[str], judge, reward, cfg: FinetuneConfig,
 def read_data_file(path: str) -> tuple[np.ndarray, list[str]]:
     from safetensors import safe_open
 
+    if not Path(path).is_file():
+        raise ValueError(f"data_file {path} does not exist (for tiny-shapes, write it with "
+                         f"`python -m t2v.rewards.shapes_alignment.clips --out {path}`)")
     with safe_open(path, "np") as f:
         clips = f.get_tensor("clips")
         prompts = json.loads((f.metadata() or {}).get("prompts", "[]"))

@@ -193,6 +193,9 @@ def test_data_videos_are_edited_instead_of_samples(tiny_model_dir, tmp_path):
     save_file({"clips": torch.zeros(2, 4, 32, 32, 3)}, str(bad), metadata={"prompts": json.dumps(PROMPTS)})
     with pytest.raises(ValueError, match="data_file"):
         train(quick_config(tiny_model_dir, tmp_path / "run2", video_source="data", data_file=str(bad)))
+    with pytest.raises(ValueError, match="does not exist"):
+        train(quick_config(tiny_model_dir, tmp_path / "run3", video_source="data",
+                           data_file=str(tmp_path / "missing.safetensors")))
 
 
 def test_a_reward_without_gradients_is_refused(tiny_model_dir, tmp_path):
