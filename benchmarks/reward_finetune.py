@@ -36,8 +36,9 @@ from measure import PeakMemory  # noqa: E402
 from tiny_shapes_quality import score  # noqa: E402
 
 from t2v.models import load_pipeline  # noqa: E402
-from t2v.rewards import load_reward  # noqa: E402
+from t2v.rewards import frames_from_uint8  # noqa: E402
 from t2v.rewards.config import FinetuneConfig  # noqa: E402
+from t2v.rewards.train import EditingObjective, reward_for  # noqa: E402
 from t2v.training.common import reconstruct  # noqa: E402
 from t2v.world.captions import canonical_caption  # noqa: E402
 from t2v.world.facts import spec_facts  # noqa: E402
@@ -93,18 +94,13 @@ def reward_agreement(reward, clips, specs, table) -> float:
     agree = []
     for start in range(0, len(clips), 32):
         chunk = clips[start:start + 32]
-        frames = torch.from_numpy(np.stack(chunk)).permute(0, 1, 4, 2, 3).float().div(255)
+        frames = frames_from_uint8(np.stack(chunk))
         prompts = [canonical_caption(s) for s in specs[start:start + 32]]
         verdict = reward.verdict(frames, prompts)
         for v, row in zip(verdict.tolist(), table[start:start + 32], strict=True):
             oracle_yes = all(all(row.get(k, [])) for k in REWARD_KINDS)
             agree.append(v == oracle_yes)
     return round(float(np.mean(agree)), 4)
-
-
-def run_reward(run_cfg: dict):
-    """The fine-tune's own reward (its weights folder when the run named one)."""
-    return load_reward(run_cfg["reward"], **({"path": run_cfg["reward_path"]} if run_cfg.get("reward_path") else {}))
 
 
 def step_costs(run_cfg: dict, steps_timed: int = 3) -> dict[str, float]:
@@ -114,13 +110,12 @@ def step_costs(run_cfg: dict, steps_timed: int = 3) -> dict[str, float]:
     from dataclasses import replace
 
     from t2v.rewards.lora import add_lora
-    from t2v.rewards.train import EditingObjective
 
     cfg = FinetuneConfig(**run_cfg)
     pipe = load_pipeline(cfg.model)
     params = add_lora(pipe.unet, rank=cfg.lora_rank, alpha=cfg.lora_alpha, targets=cfg.lora_targets,
                       blocks=cfg.lora_blocks)
-    reward = run_reward(run_cfg)
+    reward = reward_for(cfg)
     guidance = float(pipe.config.get("native_guidance_scale") or 7.5)
     objectives = {"editing": EditingObjective(pipe, reward, cfg, guidance),
                   "editing_j1": EditingObjective(pipe, reward, replace(cfg, grad_steps=1), guidance)}
@@ -225,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                             "change": round(g, 4), "ci95_low": round(lo, 4), "ci95_high": round(hi, 4),
                             "significantly_worse": hi < 0}
     hc, cc = pooled(ceiling)
-    reward = run_reward(cfg)
+    reward = reward_for(FinetuneConfig(**cfg))
     report = {
         "split": args.split, "n": args.n, "steps": args.steps,
         "heldout_strict_before": round(hb.sum() / count.sum(), 4),

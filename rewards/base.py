@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+import numpy as np
 import torch
 
 
@@ -52,6 +53,14 @@ def check_reward_inputs(frames: torch.Tensor, prompts: list[str] | str) -> tuple
     if not all(isinstance(p, str) for p in prompts):
         raise ValueError("prompts must be strings")
     return frames, list(prompts)
+
+
+def frames_from_uint8(clips) -> torch.Tensor:
+    """numpy uint8 clips ``(B, F, H, W, 3)`` (or one clip ``(F, H, W, 3)``) → the interface's float frames
+    ``(B, F, 3, H, W)`` in [0, 1]."""
+    video = torch.from_numpy(np.ascontiguousarray(clips)).float().div(255)
+    video = video.unsqueeze(0) if video.ndim == 4 else video
+    return video.permute(0, 1, 4, 2, 3)
 
 
 def frames_to_uint8(frames: torch.Tensor):

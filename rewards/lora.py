@@ -64,16 +64,10 @@ def save_lora(unet, folder: str | Path) -> Path:
     from diffusers import AnimateDiffPipeline
     from diffusers.utils import convert_state_dict_to_diffusers
 
-    folder = Path(folder)
-    tmp = folder.with_name(folder.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
+    from t2v.training.checkpoint import write_folder_atomically
+
     layers = convert_state_dict_to_diffusers(LoraState(unet).state_dict())
     metadata = unet.peft_config[ADAPTER_NAME].to_dict()
     metadata["target_modules"] = str(metadata["target_modules"])  # a regex string stays as it is
-    AnimateDiffPipeline.save_lora_weights(tmp, unet_lora_layers=layers, unet_lora_adapter_metadata=metadata)
-    if folder.exists():
-        import shutil
-
-        shutil.rmtree(folder)
-    tmp.replace(folder)
-    return folder
+    return write_folder_atomically(folder, lambda partial: AnimateDiffPipeline.save_lora_weights(
+        partial, unet_lora_layers=layers, unet_lora_adapter_metadata=metadata))

@@ -27,21 +27,23 @@ def _read_prompt_file(path: str, what: str) -> list[str]:
     return prompts
 
 
+def training_specs(n: int, *, frames: int = 8, size: int = 32) -> list:
+    """The first ``n`` scenes of ``shapes-train``: the fine-tune's prompts, and the clips it edits come from
+    the same scenes."""
+    from t2v.world.holdout import sample_training_spec
+
+    rng = random.Random(TRAIN_PROMPT_SEED)
+    return [sample_training_spec(rng, frames=frames, size=size, two_objects=0.3) for _ in range(n)]
+
+
 def load_prompts(source: str, n: int, *, what: str, frames: int = 8, size: int = 32) -> list[str]:
     """``n`` prompts from ``source`` (the whole file when it holds fewer)."""
     if n < 1:
         raise ValueError(f"{what}: the number of prompts must be >= 1, got {n}")
     if source == SHAPES_TRAIN:
         from t2v.world.captions import canonical_caption
-        from t2v.world.holdout import spec_is_heldout
-        from t2v.world.sampling import sample_spec
 
-        rng, prompts = random.Random(TRAIN_PROMPT_SEED), []
-        while len(prompts) < n:
-            spec = sample_spec(rng, frames=frames, size=size, two_objects=0.3)
-            if not spec_is_heldout(spec):
-                prompts.append(canonical_caption(spec))
-        return prompts
+        return [canonical_caption(s) for s in training_specs(n, frames=frames, size=size)]
     if source == SHAPES_DEV:
         from t2v.world.captions import canonical_caption
         from t2v.world.splits import split_specs

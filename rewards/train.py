@@ -28,6 +28,7 @@ import torch
 from t2v.training.checkpoint import find_state, load_state, save_state
 from t2v.training.common import lr_at
 
+from .base import Reward, frames_from_uint8
 from .config import FinetuneConfig, config_from_args, config_parser
 from .lora import LoraState, add_lora, save_lora
 from .prompts import load_prompts
@@ -59,6 +60,11 @@ def batch_prompt_indices(step: int, micro: int, cfg: FinetuneConfig, num_prompts
         epoch, offset = divmod(position, num_prompts)
         out.append(int(prompt_order(num_prompts, cfg.seed, epoch)[offset]))
     return out
+
+
+def reward_for(cfg: FinetuneConfig) -> Reward:
+    """The config's reward, from its own weights folder when the config names one."""
+    return load_reward(cfg.reward, **({"path": cfg.reward_path} if cfg.reward_path else {}))
 
 
 def load_judge(spec: str) -> Callable | None:
@@ -154,14 +160,14 @@ class EditingObjective:
         return -per_video.mean(), per_video.detach()
 
 
-def validate(pipe, unet, prompts: list[str], judge, reward, cfg: FinetuneConfig, guidance: float) -> dict:
-    """Generate each validation prompt with fixed seeds; the judge's mean score and the reward's."""
+def validate(pipe, prompts: list[str], judge, reward, cfg: FinetuneConfig, guidance: float) -> dict:
+    """Generate each validation prompt with fixed seeds by ``pipe`` (whose UNet carries the LoRA being
+    trained); the judge's mean score and the reward's."""
     from t2v.generation import generate
 
+    unet = pipe.unet
     was_training = unet.training
     unet.eval()
-    original = pipe.unet
-    pipe.unet = unet
     judged, rewarded = [], []
     try:
         for i, prompt in enumerate(prompts):
@@ -169,11 +175,9 @@ def validate(pipe, unet, prompts: list[str], judge, reward, cfg: FinetuneConfig,
                                  guidance_scale=guidance)
             if judge is not None:
                 judged.append(float(judge(frames, prompt)))
-            video = torch.from_numpy(frames).permute(0, 3, 1, 2).float().div(255).unsqueeze(0)
             with torch.no_grad():
-                rewarded.append(float(reward(video, [prompt]).mean()))
+                rewarded.append(float(reward(frames_from_uint8(frames), [prompt]).mean()))
     finally:
-        pipe.unet = original
         unet.train(was_training)
     out = {"validation_reward": float(np.mean(rewarded))}
     if judged:
@@ -249,7 +253,7 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
                       blocks=cfg.lora_blocks, seed=cfg.seed)
     if cfg.gradient_checkpointing:
         unet.enable_gradient_checkpointing()
-    reward = load_reward(cfg.reward, **({"path": cfg.reward_path} if cfg.reward_path else {}))
+    reward = reward_for(cfg)
     if not reward.differentiable:
         raise ValueError(f"reward {cfg.reward!r} is not differentiable: use it for best-of-N selection instead")
     frames, side = int(pipe.config.get("native_num_frames") or 8), unet.config.sample_size * pipe.vae_scale_factor
@@ -272,8 +276,7 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
     val_prompts = load_prompts(cfg.validation_prompts, cfg.num_validation_prompts, what="validation_prompts",
                                frames=frames, size=side) if accelerator.is_main_process else []
     if step == 0 and accelerator.is_main_process:  # the base model's validation: where the curves start
-        append_log(out, {"step": 0, **validate(pipe, accelerator.unwrap_model(unet), val_prompts, judge, reward, cfg,
-                                               guidance)})
+        append_log(out, {"step": 0, **validate(pipe, val_prompts, judge, reward, cfg, guidance)})
     accelerator.wait_for_everyone()
     started, started_cpu, rewards_seen = time.time(), time.process_time(), []
     while step < cfg.steps:
@@ -300,8 +303,7 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
                         "cpu_seconds": round(spent_cpu + time.process_time() - started_cpu, 1)}
         if step % cfg.validation_every == 0 or step == cfg.steps:
             if accelerator.is_main_process:
-                record.update(validate(pipe, accelerator.unwrap_model(unet), val_prompts, judge, reward, cfg,
-                                       guidance))
+                record.update(validate(pipe, val_prompts, judge, reward, cfg, guidance))
             accelerator.wait_for_everyone()
         if accelerator.is_main_process:
             append_log(out, record)

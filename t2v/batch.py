@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .jsonlines import parse_json_object
+
 logger = logging.getLogger(__name__)
 
 RESULTS_FILE = "results.json"
@@ -135,11 +137,9 @@ def parse_line(number: int, raw: str, settings: BatchSettings, keyed: dict[str, 
                ) -> BatchItem | BadLine:
     """One line of a prompts file as an item, or a :class:`BadLine` saying why not."""
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as err:
-        return BadLine(number, f"invalid JSON: {err.msg}")
-    if not isinstance(data, dict):
-        return BadLine(number, f"each line must be a JSON object, got {type(data).__name__}")
+        data = parse_json_object(raw)
+    except ValueError as err:
+        return BadLine(number, str(err))
     raw_id = data.get("id")
     if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
         return BadLine(number, f"'id' must be a string or an integer, got {raw_id!r}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 
 import numpy as np
@@ -16,25 +15,18 @@ import torch
 from safetensors.torch import save_file
 
 from t2v.world.captions import canonical_caption
-from t2v.world.holdout import spec_is_heldout
 from t2v.world.render import render
-from t2v.world.sampling import sample_spec
 
-from ..prompts import TRAIN_PROMPT_SEED
+from ..prompts import training_specs
 
 
 def write_training_clips(out: str | Path, clips: int, *, frames: int = 8, size: int = 32) -> Path:
     """Render ``clips`` training-split scenes to ``out`` (uint8 ``clips`` and a ``prompts`` metadata list)."""
     if clips < 1:
         raise ValueError(f"clips must be >= 1, got {clips}")
-    rng = random.Random(TRAIN_PROMPT_SEED)
-    videos, prompts = [], []
-    while len(videos) < clips:
-        spec = sample_spec(rng, frames=frames, size=size, two_objects=0.3)
-        if spec_is_heldout(spec):
-            continue
-        videos.append(render(spec))
-        prompts.append(canonical_caption(spec))
+    specs = training_specs(clips, frames=frames, size=size)
+    videos = [render(spec) for spec in specs]
+    prompts = [canonical_caption(spec) for spec in specs]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".tmp")

@@ -23,10 +23,10 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
+from t2v.training.checkpoint import write_folder_atomically
 from t2v.training.common import lr_at, reconstruct
-from t2v.world.holdout import spec_is_heldout
+from t2v.world.holdout import sample_training_spec
 from t2v.world.render import object_coverage, render
-from t2v.world.sampling import sample_spec
 
 from .network import ShapesPerception
 from .targets import Targets, pixel_labels, targets_for, visible_objects
@@ -58,9 +58,7 @@ def build_frames(cfg: FitConfig) -> tuple[torch.Tensor, torch.Tensor, Targets]:
     rng = random.Random(cfg.seed)
     frames, recons, labels, targets = [], [], [], []
     while len(frames) < cfg.clips:
-        spec = sample_spec(rng, frames=frames_per_clip, size=size, two_objects=0.4)
-        if spec_is_heldout(spec):
-            continue
+        spec = sample_training_spec(rng, frames=frames_per_clip, size=size, two_objects=0.4)
         clip = render(spec)
         coverage = object_coverage(spec)
         visible = visible_objects(coverage)
@@ -97,7 +95,7 @@ def accuracy(net: ShapesPerception, x: torch.Tensor, y: torch.Tensor, t: Targets
     hits: dict[str, list[torch.Tensor]] = {k: [] for k in ("pixel", "count", "shape", "size", "background")}
     for start in range(0, len(x), 1024):
         sl = slice(start, start + 1024)
-        tb = Targets(*(getattr(t, k)[sl] for k in Targets.__dataclass_fields__))
+        tb = t.select(sl)
         out = net(x[sl])
         hits["pixel"].append((out["pixel_logits"].argmax(1) == y[sl]).float().flatten())
         hits["count"].append((out["count"].argmax(-1) == tb.count).float().flatten())
@@ -130,7 +128,7 @@ def fit(cfg: FitConfig) -> dict[str, float]:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg.lr, 100, cfg.steps)
         idx = train_idx[torch.randint(0, len(train_idx), (cfg.batch,), generator=gen)]
-        tb = Targets(*(getattr(t, k)[idx] for k in Targets.__dataclass_fields__))
+        tb = t.select(idx)
         parts = losses(net, x[idx], y[idx], tb, cfg.object_pixel_weight)
         loss = sum(v for k, v in parts.items() if k != "out")
         optimizer.zero_grad(set_to_none=True)
@@ -140,19 +138,14 @@ def fit(cfg: FitConfig) -> dict[str, float]:
             logger.info("step %d/%d loss %.4f (%s)", step + 1, cfg.steps, loss.item(),
                         ", ".join(f"{k} {v.item():.3f}" for k, v in parts.items() if k != "out"))
     vi = split["val"]
-    val = accuracy(net, x[vi], y[vi], Targets(*(getattr(t, k)[vi] for k in Targets.__dataclass_fields__)))
-    out = Path(cfg.out)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp / "model.safetensors"))
-    (tmp / "config.json").write_text(json.dumps({"width": cfg.width}, indent=2) + "\n")
-    (tmp / "training.json").write_text(json.dumps({"config": asdict(cfg), "validation_accuracy": val,
-                                                   "seconds": round(time.time() - start)}, indent=2) + "\n")
-    if out.exists():
-        import shutil
+    val = accuracy(net, x[vi], y[vi], t.select(vi))
+    def write(folder: Path) -> None:
+        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(folder / "model.safetensors"))
+        (folder / "config.json").write_text(json.dumps({"width": cfg.width}, indent=2) + "\n")
+        (folder / "training.json").write_text(json.dumps({"config": asdict(cfg), "validation_accuracy": val,
+                                                          "seconds": round(time.time() - start)}, indent=2) + "\n")
 
-        shutil.rmtree(out)
-    tmp.replace(out)
+    out = write_folder_atomically(cfg.out, write)
     logger.info("validation accuracy %s; wrote %s", val, out)
     return val
 

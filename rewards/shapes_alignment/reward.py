@@ -76,7 +76,7 @@ class ShapesAlignmentReward(Reward):
         param = next(self.network.parameters())
         readings = self.network(flat.to(device=param.device, dtype=param.dtype))
         targets = self.targets(prompts).to(param.device)
-        per_frame = Targets(*(getattr(targets, k).repeat_interleave(f, dim=0) for k in Targets.__dataclass_fields__))
+        per_frame = targets.apply(lambda tensor: tensor.repeat_interleave(f, dim=0))
         return log_likelihoods(readings, per_frame).reshape(b, f, -1)
 
     def score(self, frames: torch.Tensor, prompts: list[str]) -> torch.Tensor:

@@ -7,6 +7,7 @@ asks for (from the world's parser), so the network is trained on exactly what th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,8 +36,16 @@ class Targets:
     def stack(items: list[Targets]) -> Targets:
         return Targets(*(torch.cat([getattr(t, f) for t in items]) for f in Targets.__dataclass_fields__))
 
+    def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> Targets:
+        """``fn`` on every tensor (an index, a device move, a repeat)."""
+        return Targets(*(fn(getattr(self, f)) for f in Targets.__dataclass_fields__))
+
+    def select(self, index: torch.Tensor | slice) -> Targets:
+        """The targets of the batch rows ``index`` picks."""
+        return self.apply(lambda tensor: tensor[index])
+
     def to(self, device: torch.device | str) -> Targets:
-        return Targets(*(getattr(self, f).to(device) for f in Targets.__dataclass_fields__))
+        return self.apply(lambda tensor: tensor.to(device))
 
 
 # relation → code: 0 a left of b, 1 a right of b, 2 a above b, 3 a below b

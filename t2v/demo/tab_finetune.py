@@ -217,14 +217,13 @@ class FinetuneTab:
         """The clip's reward (mean over frames), or None when the reward cannot read the prompt."""
         import torch
 
-        from t2v.rewards import load_reward
+        from t2v.rewards import frames_from_uint8, load_reward
 
         if name not in self._reward_models:
             self._reward_models[name] = load_reward(name)
-        video = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div(255).unsqueeze(0)
         try:
             with torch.no_grad():
-                return float(self._reward_models[name](video, [prompt]).mean())
+                return float(self._reward_models[name](frames_from_uint8(frames), [prompt]).mean())
         except ValueError:  # e.g. a prompt outside the shapes world, for shapes-alignment
             return None
 

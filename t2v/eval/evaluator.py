@@ -9,7 +9,6 @@ while the rest are still scored.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..jsonlines import parse_json_object
 from ..processes import process_state
 from ..video import VIDEO_EXTENSIONS
 from .results import BatchError, BatchResult, VideoResult
@@ -147,11 +147,9 @@ def read_batch(prompts_file: str | os.PathLike[str],
 
 def _parse_line(number: int, raw: str, folder: Path) -> BatchItem | BatchError:
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as err:
-        return BatchError(number, f"invalid JSON: {err.msg}")
-    if not isinstance(data, dict):
-        return BatchError(number, f"each line must be a JSON object, got {type(data).__name__}")
+        data = parse_json_object(raw)
+    except ValueError as err:
+        return BatchError(number, str(err))
     item_id = None if data.get("id") is None else str(data["id"])
     video = data.get("video")
     if video is not None and not isinstance(video, str):

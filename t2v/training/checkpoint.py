@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,21 @@ def save_pretrained_atomically(model: Any, target: Path) -> Path:
     to know it is done never finds it half written."""
     partial = target.with_name(target.name + ".tmp")
     model.save_pretrained(partial)
+    partial.replace(target)
+    return target
+
+
+def write_folder_atomically(target: str | Path, write: Callable[[Path], None]) -> Path:
+    """``write`` fills a temporary folder beside ``target``, which then takes its place (replacing an older
+    one), so a reader never finds ``target`` half written."""
+    target = Path(target)
+    partial = target.with_name(target.name + ".tmp")
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    write(partial)
+    if target.exists():
+        shutil.rmtree(target)
     partial.replace(target)
     return target
 

@@ -6,6 +6,9 @@ here; the quality benchmark asks for exactly such objects.
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 from .spec import ShapeObject, WorldSpec
 
 HELDOUT_COLOR_SHAPE: frozenset[tuple[str, str]] = frozenset(
@@ -23,3 +26,14 @@ def object_is_heldout(obj: ShapeObject) -> bool:
 def spec_is_heldout(spec: WorldSpec) -> bool:
     """True when any object of ``spec`` uses a held-out combination."""
     return any(object_is_heldout(o) for o in spec.objects)
+
+
+def sample_training_spec(rng: random.Random, **kwargs: Any) -> WorldSpec:
+    """A random scene of the training split: :func:`~t2v.world.sampling.sample_spec` (``kwargs`` go to it)
+    drawn again until no object uses a held-out combination."""
+    from .sampling import sample_spec
+
+    while True:
+        spec = sample_spec(rng, **kwargs)
+        if not spec_is_heldout(spec):
+            return spec

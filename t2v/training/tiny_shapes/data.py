@@ -16,9 +16,8 @@ from safetensors.torch import save_file
 
 from ...models.architecture import TEXT_MAX_LENGTH, load_text_encoder, load_tokenizer
 from ...world.captions import captions
-from ...world.holdout import spec_is_heldout
+from ...world.holdout import sample_training_spec
 from ...world.render import render
-from ...world.sampling import sample_spec
 from ...world.spec import NOUN_ATTRIBUTES, WorldSpec
 from ..common import encode_clips, encode_text
 from .config import TrainConfig
@@ -36,9 +35,7 @@ def make_dataset(cfg: TrainConfig, folder: Path) -> None:
     start = time.time()
     i = 0
     while i < cfg.clips:
-        spec = sample_spec(rng, frames=preset.frames, size=preset.size, two_objects=cfg.two_objects)
-        if spec_is_heldout(spec):
-            continue
+        spec = sample_training_spec(rng, frames=preset.frames, size=preset.size, two_objects=cfg.two_objects)
         clips[i] = render(spec)
         lines.append(spec.to_json())
         i += 1
