@@ -2,11 +2,12 @@
 
 from .continuity import ContinuityConfig
 from .pipeline_edit import EditAnimateDiffPipeline
-from .pipeline_multiscene import MultiSceneAnimateDiffPipeline
+from .pipeline_multiscene import MultiSceneAnimateDiffPipeline, MultiSceneWanPipeline
 from .pipeline_output import MultiScenePipelineOutput, TransitionPipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
-from .pipeline_transition import TransitionAnimateDiffPipeline
+from .pipeline_t2v_wan import T2VWanPipeline
+from .pipeline_transition import TransitionAnimateDiffPipeline, TransitionWanPipeline
 
 __all__ = ["ContinuityConfig", "MultiSceneAnimateDiffPipeline", "MultiScenePipelineOutput", "T2VAnimateDiffPipeline",
            "TransitionAnimateDiffPipeline", "TransitionPipelineOutput"]
-__all__ += ["EditAnimateDiffPipeline"]
+__all__ += ["EditAnimateDiffPipeline", "MultiSceneWanPipeline", "T2VWanPipeline", "TransitionWanPipeline"]

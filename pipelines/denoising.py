@@ -1,9 +1,11 @@
-"""One denoising loop with hooks, for the t2v pipelines that steer sampling step by step.
+"""One denoising loop with hooks, for the t2v pipelines that steer sampling step by step, on any backbone.
 
-It is AnimateDiff's loop (classifier-free guidance over per-frame embeddings, ``scheduler.step``,
-``callback_on_step_end``, the progress bar) with three places to act: the clean estimate of each step
-(structure guidance pulls it), the latents after each step (masked inpainting pins given frames there),
-and a record of the latents before each step (continuity keeps a scene's noisy boundary from it).
+It is diffusers' loop (``scheduler.step``, ``callback_on_step_end``, the progress bar) with three places to
+act: the clean estimate of each step (structure guidance pulls it), the latents after each step (masked
+inpainting pins given frames there), and a record of the latents before each step (continuity keeps a
+scene's noisy boundary from it). The model call is the pipeline's ``model_prediction`` (AnimateDiff's UNet
+with guidance over per-frame embeddings; Wan's transformer through :func:`wan_velocity`), and clean
+estimates go through the pipeline's backbone seam, so the loop itself is written once.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-
-from .backbone import UNetBackbone
 
 StepFn = Callable[[int, int, torch.Tensor], torch.Tensor]
 
@@ -32,7 +32,14 @@ class StepHooks:
 
 
 class DenoiseLoopMixin:
-    """For pipelines that derive from diffusers' ``AnimateDiffPipeline``."""
+    """For t2v pipelines that provide ``backbone`` and ``model_prediction`` (T2VAnimateDiffPipeline,
+    T2VWanPipeline)."""
+
+    @property
+    def start_noise_scale(self) -> float:
+        """The scale of the starting noise (DDPM-family ``init_noise_sigma``; 1 for flow schedulers, which
+        have none)."""
+        return float(getattr(self.scheduler, "init_noise_sigma", 1.0))
 
     def denoise(
         self,
@@ -47,26 +54,20 @@ class DenoiseLoopMixin:
         callback_on_step_end: Callable | None = None,
         callback_on_step_end_tensor_inputs: tuple[str, ...] = ("latents",),
     ) -> torch.Tensor:
-        """Run ``timesteps`` from ``latents``; ``prompt_embeds`` holds one row per frame (negative half first
-        when ``guidance_scale`` > 1)."""
+        """Run ``timesteps`` from ``latents``; ``prompt_embeds`` is the pipeline's layout (per-frame rows on
+        AnimateDiff, per-latent-frame on Wan), negative half first when ``guidance_scale`` > 1."""
         unknown = set(callback_on_step_end_tensor_inputs) - {"latents", "prompt_embeds"}
         if unknown:
             raise ValueError(f"callback_on_step_end_tensor_inputs may name 'latents' and 'prompt_embeds', got "
                              f"{sorted(unknown)}")
         hooks = hooks or StepHooks()
-        backbone = UNetBackbone.of(self)
-        do_cfg = guidance_scale > 1.0
+        backbone = self.backbone
         self._guidance_scale = guidance_scale
         self._num_timesteps = len(timesteps)
+
         def step(i: int, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
-            model_input = torch.cat([latents] * 2) if do_cfg else latents
-            model_input = self.scheduler.scale_model_input(model_input, t)
-            prediction = self.unet(model_input, t, encoder_hidden_states=prompt_embeds,
-                                   cross_attention_kwargs=self.cross_attention_kwargs,
-                                   added_cond_kwargs=added_cond_kwargs).sample
-            if do_cfg:
-                uncond, cond = prediction.chunk(2)
-                prediction = uncond + guidance_scale * (cond - uncond)
+            prediction = self.model_prediction(latents, t, prompt_embeds, guidance_scale, step_index=i,
+                                               num_steps=len(timesteps), added_cond_kwargs=added_cond_kwargs)
             if hooks.on_clean_estimate is not None:
                 clean = backbone.clean_estimate(latents, prediction, t)
                 steered = hooks.on_clean_estimate(i, int(t), clean)

@@ -19,7 +19,6 @@ import numpy as np
 import torch
 from diffusers.utils.torch_utils import randn_tensor
 
-from .backbone import UNetBackbone
 from .denoising import StepHooks
 
 MAX_RESAMPLE_ROUNDS = 10
@@ -40,20 +39,13 @@ def to_uint8_frames(frames: np.ndarray, name: str) -> np.ndarray:
 
 
 class MaskedFramesMixin:
-    """For pipelines that derive from diffusers' ``AnimateDiffPipeline`` and the t2v denoising and
-    time-varying prompt mixins."""
-
-    def encode_frames(self, frames: np.ndarray) -> torch.Tensor:
-        """uint8 ``(K, H, W, 3)`` → the UNet's latents ``(1, C, K, h, w)`` (the posterior's mode)."""
-        device, dtype = self._execution_device, self.vae.dtype
-        pixels = torch.from_numpy(frames).to(device=device, dtype=dtype).permute(0, 3, 1, 2) / 127.5 - 1.0
-        latents = self.vae.encode(pixels).latent_dist.mode()
-        return UNetBackbone.of(self).normalise(latents).permute(1, 0, 2, 3).unsqueeze(0)
+    """For t2v pipelines (T2VAnimateDiffPipeline or T2VWanPipeline) with the t2v denoising and time-varying
+    prompt mixins."""
 
     def given_frame_hooks(self, given: torch.Tensor, mask: torch.Tensor, timesteps: torch.Tensor,
                           generator: torch.Generator | None, resample_rounds: int) -> StepHooks:
         """Hooks that pin the frames where ``mask`` is set to ``given`` at every step's noise level."""
-        backbone = UNetBackbone.of(self)
+        backbone = self.backbone
         levels = [int(t) for t in timesteps[1:]] + [None]
 
         def fresh_noise() -> torch.Tensor:
@@ -65,11 +57,12 @@ class MaskedFramesMixin:
             return torch.where(mask, pinned, latents)
 
         def step_back(i: int, t: int, latents: torch.Tensor) -> torch.Tensor:
-            """From the level step i reached back up to step i's level: x_t = √(ᾱ_t/ᾱ_s)·x_s + √(1-ᾱ_t/ᾱ_s)·ε."""
-            alpha_t, _ = backbone.level(t, latents)
-            alpha_s, _ = backbone.level(levels[i], latents)
-            ratio = (alpha_t / alpha_s) ** 2
-            return ratio.sqrt() * latents + (1 - ratio).sqrt() * fresh_noise()
+            """From the level s step i reached back up to step i's level t: x_t = (α_t/α_s)·x_s + √(σ_t² -
+            (α_t/α_s)²·σ_s²)·ε (with α² + σ² = 1 this is RePaint's √(ᾱ_t/ᾱ_s)·x_s + √(1-ᾱ_t/ᾱ_s)·ε)."""
+            alpha_t, sigma_t = backbone.level(t, latents)
+            alpha_s, sigma_s = backbone.level(levels[i], latents)
+            ratio = alpha_t / alpha_s
+            return ratio * latents + (sigma_t ** 2 - (ratio * sigma_s) ** 2).clamp_min(0).sqrt() * fresh_noise()
 
         return StepHooks(after_step=pin, resample_rounds=resample_rounds,
                          resample=step_back if resample_rounds else None)
@@ -95,8 +88,7 @@ class MaskedFramesMixin:
         ``record``, when given, receives the starting noise and the final latents (for scene continuity)."""
         given_indices = list(given_indices)
         guidance_scale = self.default_guidance_scale if guidance_scale is None else guidance_scale
-        if not 1 <= num_frames <= self.frame_limit:
-            raise ValueError(f"num_frames must be in [1, {self.frame_limit}] (the model's length), got {num_frames}")
+        self.check_frame_count(num_frames)
         if isinstance(num_inference_steps, bool) or not isinstance(num_inference_steps, int) or not (
                 1 <= num_inference_steps <= 1000):
             raise ValueError(f"num_inference_steps must be in [1, 1000], got {num_inference_steps!r}")
@@ -113,32 +105,25 @@ class MaskedFramesMixin:
                 raise ValueError(f"given_indices must be in [0, {num_frames - 1}], got {given_indices}")
         elif given_indices:
             raise ValueError("given_indices needs given frames")
-        height = width = self.native_size if given is None else None
+        height, width = self.native_frame_size
         if given is not None:
             height, width = given.shape[1:3]
-            if height % self.vae_scale_factor or width % self.vae_scale_factor:
-                raise ValueError(f"given frames must have sides divisible by {self.vae_scale_factor}, got "
+            if height % self.size_multiple or width % self.size_multiple:
+                raise ValueError(f"given frames must have sides divisible by {self.size_multiple}, got "
                                  f"{height}x{width}")
         device = self._execution_device
         self._cross_attention_kwargs, self._clip_skip, self._interrupt = None, None, False
         embeds = self.encode_time_varying_prompt(prompt, num_frames, device, guidance_scale > 1.0, negative_prompt)
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         timesteps = self.scheduler.timesteps
-        shape = (1, self.unet.config.in_channels, num_frames, height // self.vae_scale_factor,
-                 width // self.vae_scale_factor)
-        latents = randn_tensor(shape, generator=generator, device=device, dtype=embeds.dtype)
-        latents = latents * self.scheduler.init_noise_sigma
+        latents = randn_tensor(self.latent_shape(num_frames, height, width), generator=generator, device=device,
+                               dtype=self.noise_dtype(embeds))
+        latents = latents * self.start_noise_scale
         if record is not None:
             record["start_latents"] = latents.detach().cpu()
         hooks = StepHooks()
         if given is not None:
-            placed = torch.zeros_like(latents)
-            mask = torch.zeros(1, 1, num_frames, 1, 1, dtype=torch.bool, device=device)
-            encoded = self.encode_frames(given).to(latents.dtype)
-            for j, k in enumerate(given_indices):
-                frame = UNetBackbone.latent_frame_of(k)
-                placed[:, :, frame] = encoded[:, :, j]
-                mask[:, :, frame] = True
+            placed, mask = self.encode_given(given, given_indices, num_frames, latents)
             hooks = self.given_frame_hooks(placed, mask, timesteps, generator, resample_rounds)
         added = None
         if self.has_ip_adapter:  # the UNet then needs image embeddings: empty ones, with the adapter held at 0
@@ -151,12 +136,14 @@ class MaskedFramesMixin:
             record["latents"] = latents.detach().cpu()
         return self.decode_to_uint8(latents)
 
-    def continue_frames(self, clip: np.ndarray, prompt: str, num_new: int, *, context: int = 2,
+    def continue_frames(self, clip: np.ndarray, prompt: str, num_new: int, *, context: int | None = None,
                         **kwargs) -> np.ndarray:
-        """``num_new`` frames that carry on from the last ``context`` frames of ``clip``, a window at a time,
-        so a video can run past the model's length; returns only the new frames."""
+        """``num_new`` frames that carry on from the last ``context`` frames of ``clip`` (default: the
+        pipeline's ``default_context``), a window at a time, so a video can run past the model's length;
+        returns only the new frames."""
         clip = to_uint8_frames(clip, "clip")
         window = self.frame_limit
+        context = self.default_context if context is None else context
         if not 1 <= context < window:
             raise ValueError(f"context must be in [1, {window - 1}], got {context}")
         if num_new < 1:
@@ -166,10 +153,12 @@ class MaskedFramesMixin:
         made: list[np.ndarray] = []
         tail = clip[-context:]
         while sum(len(m) for m in made) < num_new:
-            # The last window is only as long as it must be, so its last frame is the clip's last frame.
-            length = min(window, context + num_new - sum(len(m) for m in made))
+            # The last window is only as long as it must be (rounded up to a length the model takes), so its
+            # last frame is the clip's last frame.
+            missing = num_new - sum(len(m) for m in made)
+            length = min(window, self.valid_frame_count(context + missing))
             frames = self.generate_with_given(prompt, length, tail, list(range(context)), **kwargs)
-            new = frames[context:]
+            new = frames[context:][:missing]
             made.append(new)
             tail = np.concatenate([tail, new])[-context:]
         return np.concatenate(made)

@@ -30,7 +30,6 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
-from .backbone import UNetBackbone
 from .continuity import (
     ContinuityConfig,
     SceneBoundary,
@@ -43,7 +42,9 @@ from .denoising import DenoiseLoopMixin, StepHooks
 from .masked_frames import MaskedFramesMixin
 from .pipeline_output import MultiScenePipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
+from .pipeline_t2v_wan import T2VWanPipeline
 from .time_varying_prompts import TimeVaryingPromptMixin
+from .wan_frame_prompts import WanTimeVaryingPromptMixin
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ Judge = Callable[[np.ndarray, str], float]
 DEFAULT_THRESHOLD = 0.75
 MAX_SCENE_FRAMES = 256
 TRANSITION_SALT = 7919  # separates a transition's seed from the scenes' seeds
-CONTINUE_CONTEXT = 2  # frames a scene longer than the model carries into each next window
 MAX_TRIES_LIMIT = 20
 
 
@@ -75,14 +75,10 @@ def scene_seeds(script, index: int, tries: int) -> list[int]:
     return [first] + [derive_seed(first, attempt) for attempt in range(1, tries)]
 
 
-class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, DenoiseLoopMixin,
-                                    T2VAnimateDiffPipeline):
-    r"""Multi-scene text-to-video with AnimateDiff.
-
-    Components are those of [`~diffusers.AnimateDiffPipeline`] (`vae`, `text_encoder`, `tokenizer`, `unet`,
-    `motion_adapter`, `scheduler`, `feature_extractor`, `image_encoder`), plus the native-setting arguments
-    of [`T2VAnimateDiffPipeline`]. Build it with `from_pretrained` or, from a loaded pipeline, `from_pipe`.
-    """
+class MultiSceneMixin:
+    """The story technique, written once for every backbone: a pipeline class combines it with the masked
+    frames, time-varying prompt and denoising mixins and a t2v base pipeline (AnimateDiff here, Wan in
+    :mod:`t2v.pipelines.pipeline_wan`)."""
 
     def check_story_inputs(self, script, num_inference_steps: int, check: bool, judge: Judge | None,
                            max_tries: int, threshold: float, scenes: Sequence[int] | None,
@@ -122,9 +118,17 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
             if missing:
                 raise ValueError(f"boundary_path {boundary_path} has no boundary for scene(s) {missing}: regenerate "
                                  "from the run that wrote it, or regenerate those scenes too")
-        if continuity.enabled and float(self.scheduler.init_noise_sigma) != 1.0:
+        if continuity.noise_init == "inversion" and getattr(self, "unet", None) is None:
+            raise ValueError("continuity.noise_init='inversion' needs a UNet model (DDIM inversion); use 'recorded' "
+                             "on this model")
+        for i, scene in enumerate(script.scenes):
+            try:
+                self.check_frame_count(min(scene.frames or self.default_num_frames, self.frame_limit))
+            except ValueError as err:
+                raise ValueError(f"scenes[{i}].frames: {err}") from None
+        if continuity.enabled and float(self.start_noise_scale) != 1.0:
             raise ValueError(f"continuity needs a scheduler whose starting noise has unit scale (DDIM, DDPM, "
-                             f"DPM-Solver); {type(self.scheduler).__name__} has {self.scheduler.init_noise_sigma}: "
+                             f"DPM-Solver); {type(self.scheduler).__name__} has {self.start_noise_scale}: "
                              "pass continuity=ContinuityConfig.off() or switch schedulers")
         return chosen
 
@@ -179,17 +183,17 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         timesteps = self.scheduler.timesteps
         generator = torch.Generator(device="cpu").manual_seed(seed)
-        shape = (1, self.unet.config.in_channels, frames, height // self.vae_scale_factor,
-                 width // self.vae_scale_factor)
-        latents = randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=embeds.dtype).to(device)
+        latents = randn_tensor(self.latent_shape(frames, height, width), generator=generator,
+                               device=torch.device("cpu"), dtype=self.noise_dtype(embeds)).to(device)
         anchor = None
         if boundary is not None and continuity.enabled:
-            anchor = boundary.last_clean.to(device, embeds.dtype)
+            anchor = boundary.last_clean.to(device, latents.dtype)
             if continuity.noise_init is not None:
                 boundary_noise = self.boundary_noise(boundary, continuity, embeds, frames, timesteps, do_cfg,
                                                      image_embeds)
-                latents = mix_boundary_noise(latents, boundary_noise, boundary_shares(frames, continuity))
-        latents = latents * self.scheduler.init_noise_sigma
+                latents = mix_boundary_noise(latents, boundary_noise,
+                                             boundary_shares(latents.shape[2], continuity))
+        latents = latents * self.start_noise_scale
         initial_last = latents[:, :, -1:].detach().cpu()
 
         guided = structure_steps(len(timesteps), continuity)
@@ -212,7 +216,7 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         if total > frames:  # longer than one pass: carry on a window at a time from the scene's last frames
             record: dict = {}
             prompt_now = keys[max(k for k in keys if k < frames)]
-            rest = self.continue_frames(video, prompt_now, total - frames, context=CONTINUE_CONTEXT,
+            rest = self.continue_frames(video, prompt_now, total - frames, context=self.default_context,
                                         num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
                                         negative_prompt=negative_prompt, generator=generator, record=record)
             video = np.concatenate([video, rest])
@@ -226,15 +230,16 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         latents DDIM-inverted under this scene's prompt (as a still clip of this scene's length)."""
         device = embeds.device
         if continuity.noise_init == "recorded":
-            return boundary.last_noise.to(device, embeds.dtype)
+            return boundary.last_noise.to(device, self.noise_dtype(embeds))
         from ..editing.inversion import ddim_invert
 
-        still = boundary.last_clean.to(device, embeds.dtype).repeat(1, 1, frames, 1, 1)
+        still = boundary.last_clean.to(device, embeds.dtype).repeat(1, 1, self.backbone.num_latent_frames(frames),
+                                                                    1, 1)
         conditional = embeds[embeds.shape[0] // 2:] if do_cfg else embeds
         added = None
         if image_embeds is not None:  # the conditional half, as for the text
             added = {"image_embeds": [e[e.shape[0] // 2:] if do_cfg else e for e in image_embeds]}
-        return ddim_invert(self.unet, UNetBackbone.of(self), still, conditional, timesteps, added_cond_kwargs=added)[0]
+        return ddim_invert(self.unet, self.backbone, still, conditional, timesteps, added_cond_kwargs=added)[0]
 
     # -- the story -------------------------------------------------------------------------------
 
@@ -291,7 +296,7 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         if transitions and not 1 <= transition_frames <= self.frame_limit - 2:
             raise ValueError(f"transition_frames must be in [1, {self.frame_limit - 2}] (the model's "
                              f"{self.frame_limit} frames less the two given ends), got {transition_frames}")
-        height, width = height or self.native_size, width or self.native_size
+        height, width = height or self.native_frame_size[0], width or self.native_frame_size[1]
         self._cross_attention_kwargs = None
         self._clip_skip = None
         self._interrupt = False
@@ -375,6 +380,27 @@ class MultiSceneAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
 
         path.parent.mkdir(parents=True, exist_ok=True)
         return write_video(frames, path, fps=self.default_fps)
+
+
+class MultiSceneAnimateDiffPipeline(MultiSceneMixin, MaskedFramesMixin, TimeVaryingPromptMixin, DenoiseLoopMixin,
+                                    T2VAnimateDiffPipeline):
+    r"""Multi-scene text-to-video with AnimateDiff.
+
+    Components are those of [`~diffusers.AnimateDiffPipeline`] (`vae`, `text_encoder`, `tokenizer`, `unet`,
+    `motion_adapter`, `scheduler`, `feature_extractor`, `image_encoder`), plus the native-setting arguments
+    of [`T2VAnimateDiffPipeline`]. Build it with `from_pretrained` or, from a loaded pipeline, `from_pipe`.
+    """
+
+
+class MultiSceneWanPipeline(MultiSceneMixin, MaskedFramesMixin, WanTimeVaryingPromptMixin, DenoiseLoopMixin,
+                            T2VWanPipeline):
+    r"""Multi-scene text-to-video with a Wan text-to-video model: the same continuity (boundary noise from the
+    recorded start noise, dynamic noise, structure guidance, all on latent frames) and per-latent-frame
+    prompts. DDIM inversion (``noise_init="inversion"``) and entity reference images are refused or unused
+    here. Scene frame counts are ``4k+1``.
+
+    Components are those of [`T2VWanPipeline`]. Build it with `from_pretrained` or `from_pipe`.
+    """
 
 
 def save_boundaries(path: str | os.PathLike, boundaries: dict[int, SceneBoundary]) -> Path:

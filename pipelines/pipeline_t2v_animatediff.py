@@ -9,6 +9,7 @@ writes them into ``model_index.json`` and carries them through ``from_pipe``, ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +18,8 @@ import torch
 from diffusers import AnimateDiffPipeline, AutoencoderKL, MotionAdapter, UNet2DConditionModel, UNetMotionModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection, PreTrainedModel, PreTrainedTokenizerBase
+
+from .backbone import UNetBackbone
 
 # diffusers' own AnimateDiff defaults, used when a model states none.
 STOCK_NUM_FRAMES = 16
@@ -82,6 +85,75 @@ class T2VAnimateDiffPipeline(AnimateDiffPipeline):
     def frame_limit(self) -> int:
         """The most frames one pass makes: the native length, else what the motion modules can take."""
         return int(self.config.get("native_num_frames") or getattr(self.unet.config, "motion_max_seq_length", 32))
+
+    # -- what the t2v technique mixins ask of a backbone's pipeline (T2VWanPipeline answers the same) ----
+
+    @property
+    def backbone(self) -> UNetBackbone:
+        return UNetBackbone.of(self)
+
+    @property
+    def native_frame_size(self) -> tuple[int, int]:
+        return self.native_size, self.native_size
+
+    @property
+    def size_multiple(self) -> int:
+        """Frame sides must be multiples of this (the VAE's factor)."""
+        return self.vae_scale_factor
+
+    def check_frame_count(self, num_frames: int) -> None:
+        if isinstance(num_frames, bool) or not isinstance(num_frames, int) or not 1 <= num_frames <= self.frame_limit:
+            raise ValueError(f"num_frames must be in [1, {self.frame_limit}] (the model's length), got {num_frames}")
+
+    def latent_shape(self, num_frames: int, height: int, width: int) -> tuple[int, ...]:
+        return (1, self.unet.config.in_channels, num_frames, height // self.vae_scale_factor,
+                width // self.vae_scale_factor)
+
+    @staticmethod
+    def noise_dtype(embeds: torch.Tensor) -> torch.dtype:
+        return embeds.dtype
+
+    def model_prediction(self, latents: torch.Tensor, t: torch.Tensor, prompt_embeds: torch.Tensor,
+                         guidance_scale: float, *, step_index: int = 0, num_steps: int = 1,
+                         added_cond_kwargs: dict | None = None) -> torch.Tensor:
+        """The UNet's guided prediction; ``prompt_embeds`` has the negative half first under guidance."""
+        do_cfg = guidance_scale > 1.0
+        model_input = torch.cat([latents] * 2) if do_cfg else latents
+        model_input = self.scheduler.scale_model_input(model_input, t)
+        prediction = self.unet(model_input, t, encoder_hidden_states=prompt_embeds,
+                               cross_attention_kwargs=self.cross_attention_kwargs,
+                               added_cond_kwargs=added_cond_kwargs).sample
+        if do_cfg:
+            uncond, cond = prediction.chunk(2)
+            prediction = uncond + guidance_scale * (cond - uncond)
+        return prediction
+
+    default_context = 2  # frames of a clip that a continuation is given (one latent frame each)
+
+    @staticmethod
+    def valid_frame_count(num_frames: int) -> int:
+        """The fewest frames at least ``num_frames`` that one pass can make (any count on AnimateDiff)."""
+        return num_frames
+
+    def encode_frames(self, frames: np.ndarray) -> torch.Tensor:
+        """uint8 ``(K, H, W, 3)`` → the UNet's latents ``(1, C, K, h, w)`` (the posterior's mode)."""
+        device, dtype = self._execution_device, self.vae.dtype
+        pixels = torch.from_numpy(frames).to(device=device, dtype=dtype).permute(0, 3, 1, 2) / 127.5 - 1.0
+        latents = self.vae.encode(pixels).latent_dist.mode()
+        return self.backbone.normalise(latents).permute(1, 0, 2, 3).unsqueeze(0)
+
+    def encode_given(self, given: np.ndarray, given_indices: Sequence[int], num_frames: int,
+                     like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The given frames' latents placed at their latent frames, and the mask of those latent frames
+        (``(1, 1, F', 1, 1)``). One latent frame per pixel frame on AnimateDiff."""
+        placed = torch.zeros_like(like)
+        mask = torch.zeros(1, 1, like.shape[2], 1, 1, dtype=torch.bool, device=like.device)
+        encoded = self.encode_frames(given).to(like.dtype)
+        for j, k in enumerate(given_indices):
+            frame = self.backbone.latent_frame_of(k)
+            placed[:, :, frame] = encoded[:, :, j]
+            mask[:, :, frame] = True
+        return placed, mask
 
     def decode_to_uint8(self, latents: torch.Tensor) -> np.ndarray:
         """The first video of ``latents`` decoded as uint8 frames ``(F, H, W, 3)``, the form the t2v pipelines

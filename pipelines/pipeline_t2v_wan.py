@@ -9,6 +9,8 @@ alone and packs 4 frames per latent frame), height and width divisible by the VA
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,8 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .backbone import FlowBackbone
+from .wan_frame_prompts import per_frame_text_attention
+from .wan_model_call import expert_for, wan_velocity
 
 STOCK_NUM_FRAMES = 81
 STOCK_HEIGHT, STOCK_WIDTH = 480, 832
@@ -109,6 +113,80 @@ class T2VWanPipeline(WanPipeline):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value % self.size_multiple:
                 raise ValueError(f"{name} must be a positive multiple of {self.size_multiple} on this Wan model, "
                                  f"got {value!r}")
+
+    # -- what the t2v technique mixins ask of a backbone's pipeline (T2VAnimateDiffPipeline answers the same) --
+
+    default_context = 1  # a continuation is given the clip's last frame: latent frame 0 holds it alone
+    max_sequence_length = 512  # text tokens per prompt in the t2v mixins (diffusers' Wan default)
+    guidance_scale_2: float | None = None  # the low-noise expert's guidance on two-expert models (None: the same)
+
+    def check_frame_count(self, num_frames: int) -> None:
+        step = self.vae_scale_factor_temporal
+        if isinstance(num_frames, bool) or not isinstance(num_frames, int) or not 1 <= num_frames <= self.frame_limit \
+                or (num_frames - 1) % step:
+            raise ValueError(f"num_frames must be {step}k+1 and at most {self.frame_limit} (the model's length) on "
+                             f"Wan, got {num_frames!r}")
+
+    def valid_frame_count(self, num_frames: int) -> int:
+        """The fewest frames at least ``num_frames`` that Wan takes (``4k+1``)."""
+        step = self.vae_scale_factor_temporal
+        return max(1, -(-(num_frames - 1) // step) * step + 1)
+
+    def latent_shape(self, num_frames: int, height: int, width: int) -> tuple[int, ...]:
+        factor = self.vae_scale_factor_spatial
+        return (1, self.denoiser.config.in_channels, self.backbone.num_latent_frames(num_frames), height // factor,
+                width // factor)
+
+    @staticmethod
+    def noise_dtype(embeds: torch.Tensor) -> torch.dtype:
+        return torch.float32  # Wan's loop keeps latents in fp32 whatever the transformer's dtype
+
+    has_ip_adapter = False
+
+    @contextmanager
+    def ip_adapter_off(self, off: bool):
+        yield
+
+    def prepare_extra_step_kwargs(self, generator, eta) -> dict:
+        return {}
+
+    def encode_given(self, given: np.ndarray, given_indices: Sequence[int], num_frames: int,
+                     like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The given frames as latents, and the mask of the latent frames that hold them.
+
+        Wan's causal VAE encodes videos, not frames: the given frames are laid into a video of ``num_frames``
+        in which every other frame holds the nearest given frame, and that video is encoded whole. A latent
+        frame holding a given frame is pinned as a whole chunk, so the (up to 3) frames that share its chunk
+        are held to it: a frame given at index ``k > 0`` is reproduced at ``k`` and its chunk neighbours.
+        """
+        indices = np.asarray(list(given_indices))
+        nearest = np.abs(np.arange(num_frames)[:, None] - indices[None]).argmin(axis=1)
+        video = torch.from_numpy(given[nearest]).to(self._execution_device, self.vae.dtype)
+        pixels = video.permute(3, 0, 1, 2)[None] / 127.5 - 1.0
+        placed = self.backbone.normalise(self.vae.encode(pixels).latent_dist.mode()).to(like.dtype)
+        mask = torch.zeros(1, 1, like.shape[2], 1, 1, dtype=torch.bool, device=like.device)
+        for k in indices:
+            mask[:, :, self.backbone.latent_frame_of(int(k))] = True
+        return placed, mask
+
+    def model_prediction(self, latents: torch.Tensor, t: torch.Tensor, prompt_embeds: torch.Tensor,
+                         guidance_scale: float, *, step_index: int = 0, num_steps: int = 1,
+                         added_cond_kwargs: dict | None = None) -> torch.Tensor:
+        """The guided velocity; ``prompt_embeds`` is ``(B, L, D)`` or, per latent frame, ``(B, F', L, D)``
+        (negative half first under guidance)."""
+        if added_cond_kwargs:
+            raise ValueError("Wan pipelines take no added_cond_kwargs (no IP-Adapter)")
+        do_cfg = guidance_scale > 1.0
+        negative, positive = prompt_embeds.chunk(2) if do_cfg else (None, prompt_embeds)
+        frames = positive.shape[1] if positive.ndim == 4 else None
+
+        def flat(embeds: torch.Tensor | None) -> torch.Tensor | None:
+            return embeds.flatten(1, 2) if embeds is not None and embeds.ndim == 4 else embeds
+
+        model, _ = expert_for(self, t)
+        with per_frame_text_attention(model, frames):
+            return wan_velocity(self, latents, t, flat(positive), flat(negative), guidance_scale,
+                                guidance_scale_2=self.guidance_scale_2, step_index=step_index, num_steps=num_steps)
 
     def decode_to_uint8(self, latents: torch.Tensor) -> np.ndarray:
         """The first video of normalised ``latents`` decoded as uint8 frames ``(F, H, W, 3)``."""

@@ -24,18 +24,16 @@ from .denoising import DenoiseLoopMixin
 from .masked_frames import MaskedFramesMixin, to_uint8_frames
 from .pipeline_output import TransitionPipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
+from .pipeline_t2v_wan import T2VWanPipeline
 from .time_varying_prompts import TimeVaryingPromptMixin
+from .wan_frame_prompts import WanTimeVaryingPromptMixin
 
 MODES = ("transition", "image_to_video", "continue")
 
 
-class TransitionAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, DenoiseLoopMixin,
-                                    T2VAnimateDiffPipeline):
-    r"""Transitions, image-to-video and continuation with AnimateDiff.
-
-    Components are those of [`~diffusers.AnimateDiffPipeline`], plus the native-setting arguments of
-    [`T2VAnimateDiffPipeline`]. Build it with `from_pretrained` or, from a loaded pipeline, `from_pipe`.
-    """
+class TransitionMixin:
+    """The three modes over masked temporal inpainting, written once for every backbone (AnimateDiff below,
+    Wan in :mod:`t2v.pipelines.pipeline_wan`)."""
 
     def check_transition_inputs(self, mode: str, prompt, clip_a, clip_b, prompt_a, prompt_b, image, clip,
                                 output_type: str) -> None:
@@ -86,7 +84,7 @@ class TransitionAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
                 the video length (image_to_video; default: the model's), or the new frames (continue; default:
                 the model's length).
             context: frames given from each side (transition, default 1) or from the clip's end (continue,
-                default 2).
+                default: 2 on AnimateDiff, 1 on Wan).
             resample_rounds: RePaint resampling rounds per step (DDIM only; each costs another UNet pass).
 
         Returns:
@@ -109,7 +107,7 @@ class TransitionAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
             frames = self.generate_with_given(prompt, num_frames or self.default_num_frames, first, [0], **settings)
         else:
             frames = self.continue_frames(clip, prompt, num_frames or self.frame_limit,
-                                          context=2 if context is None else context, **settings)
+                                          context=context, **settings)
         self.maybe_free_model_hooks()
         if output_type == "pil":
             from PIL import Image
@@ -120,3 +118,22 @@ class TransitionAnimateDiffPipeline(MaskedFramesMixin, TimeVaryingPromptMixin, D
         if not return_dict:
             return (video,)
         return TransitionPipelineOutput(frames=video)
+
+
+class TransitionAnimateDiffPipeline(TransitionMixin, MaskedFramesMixin, TimeVaryingPromptMixin, DenoiseLoopMixin,
+                                    T2VAnimateDiffPipeline):
+    r"""Transitions, image-to-video and continuation with AnimateDiff.
+
+    Components are those of [`~diffusers.AnimateDiffPipeline`], plus the native-setting arguments of
+    [`T2VAnimateDiffPipeline`]. Build it with `from_pretrained` or, from a loaded pipeline, `from_pipe`.
+    """
+
+
+class TransitionWanPipeline(TransitionMixin, MaskedFramesMixin, WanTimeVaryingPromptMixin, DenoiseLoopMixin,
+                            T2VWanPipeline):
+    r"""Transitions, image-to-video, continuation and keyframes at any index (``generate_with_given``) with a
+    Wan text-to-video model, by the same masked temporal inpainting. Given frames are pinned a latent chunk
+    at a time (see :meth:`T2VWanPipeline.encode_given`); frame counts are ``4k+1``.
+
+    Components are those of [`T2VWanPipeline`]. Build it with `from_pretrained` or `from_pipe`.
+    """

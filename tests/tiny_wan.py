@@ -68,10 +68,18 @@ def tiny_wan_components(two_experts: bool = False, seed: int = 0) -> dict:
 
 
 def tiny_wan_pipeline(pipeline_class=None, two_experts: bool = False, seed: int = 0):
-    """A tiny T2V Wan pipeline of ``pipeline_class`` (diffusers' ``WanPipeline`` by default)."""
+    """A tiny T2V Wan pipeline of ``pipeline_class`` (diffusers' ``WanPipeline`` by default); t2v's Wan
+    pipelines get native settings of the tiny size (16×16, 9 frames) and short prompts."""
+    from t2v.pipelines import T2VWanPipeline
+
     if pipeline_class is None:
         from diffusers import WanPipeline as pipeline_class
-    pipe = pipeline_class(**tiny_wan_components(two_experts, seed))
+    components = tiny_wan_components(two_experts, seed)
+    if issubclass(pipeline_class, T2VWanPipeline):
+        components.update(native_num_frames=NUM_FRAMES, native_height=HEIGHT, native_width=WIDTH)
+    pipe = pipeline_class(**components)
+    if isinstance(pipe, T2VWanPipeline):
+        pipe.max_sequence_length = MAX_SEQUENCE_LENGTH
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
@@ -81,3 +89,91 @@ def tiny_call_kwargs(seed: int = 0, **overrides) -> dict:
                   max_sequence_length=MAX_SEQUENCE_LENGTH, generator=torch.Generator().manual_seed(seed))
     kwargs.update(overrides)
     return kwargs
+
+
+# -- the other Wan layouts: image-to-video (2.1 CLIP / FLF2V, 2.2 A14B), TI2V-5B, VACE --
+
+CLIP_DIM = 8
+CLIP_IMAGE_SIZE = 16
+CLIP_PATCH = 4
+CLIP_TOKENS = (CLIP_IMAGE_SIZE // CLIP_PATCH) ** 2 + 1  # patches plus the class token
+TI2V_SIZE = 32  # the 2.2 VAE's 16x spatial factor times the 2x2 patch
+
+
+def tiny_image_encoder(seed: int = 0):
+    """A CLIP vision tower and its processor, as Wan 2.1 I2V ships them (``CLIPVisionModel``; the pipeline
+    reads the penultimate hidden states, ``CLIP_TOKENS`` tokens of ``CLIP_DIM``)."""
+    import transformers
+    from transformers import CLIPVisionConfig, CLIPVisionModel
+
+    torch.manual_seed(seed)
+    encoder = CLIPVisionModel(CLIPVisionConfig(hidden_size=CLIP_DIM, intermediate_size=16, num_hidden_layers=2,
+                                               num_attention_heads=2, image_size=CLIP_IMAGE_SIZE,
+                                               patch_size=CLIP_PATCH)).eval()
+    # transformers 5 names the PIL processor CLIPImageProcessorPil; CLIPImageProcessor needs torchvision there
+    processor_class = getattr(transformers, "CLIPImageProcessorPil", transformers.CLIPImageProcessor)
+    return encoder, processor_class(size={"shortest_edge": CLIP_IMAGE_SIZE},
+                                    crop_size={"height": CLIP_IMAGE_SIZE, "width": CLIP_IMAGE_SIZE})
+
+
+def tiny_i2v_components(first_last: bool = False, two_experts: bool = False, seed: int = 0) -> dict:
+    """A ``WanImageToVideoPipeline``'s components.
+
+    One transformer: Wan 2.1 I2V, with a CLIP image encoder (``image_dim``, ``added_kv_proj_dim``), and with
+    ``first_last`` the FLF2V variant whose image embedding has positions for two images' tokens. Two experts:
+    Wan 2.2 I2V A14B, which conditions on the image latents only (no CLIP encoder).
+    """
+    tokenizer = tiny_tokenizer()
+    latent_channels = 16
+    in_channels = 2 * latent_channels + 4  # noise, the image's latents, the 4-channel frame mask
+    components = {"tokenizer": tokenizer, "text_encoder": tiny_text_encoder(len(tokenizer), seed),
+                  "vae": tiny_vae(seed), "scheduler": tiny_scheduler(), "image_encoder": None,
+                  "image_processor": None, "transformer_2": None}
+    if two_experts:
+        components["transformer"] = tiny_transformer(seed, in_channels=in_channels)
+        components["transformer_2"] = tiny_transformer(seed + 1, in_channels=in_channels)
+        components["boundary_ratio"] = 0.9
+        return components
+    image = {"image_dim": CLIP_DIM, "added_kv_proj_dim": 24}  # 24: the transformer's width (2 heads x 12)
+    if first_last:
+        image["pos_embed_seq_len"] = 2 * CLIP_TOKENS
+    components["transformer"] = tiny_transformer(seed, in_channels=in_channels, **image)
+    components["image_encoder"], components["image_processor"] = tiny_image_encoder(seed)
+    return components
+
+
+def tiny_vae_22(seed: int = 0):
+    """The Wan 2.2 VAE's layout (TI2V-5B): 48 latent channels, residual blocks, a 2x2 pixel patch, 16x spatial."""
+    from diffusers import AutoencoderKLWan
+
+    torch.manual_seed(seed)
+    return AutoencoderKLWan(base_dim=3, z_dim=48, in_channels=12, out_channels=12, is_residual=True, patch_size=2,
+                            latents_mean=[0.0] * 48, latents_std=[1.0] * 48, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                            scale_factor_spatial=16, scale_factor_temporal=4,
+                            temperal_downsample=[False, True, True]).eval()
+
+
+def tiny_ti2v_components(seed: int = 0) -> dict:
+    """A Wan 2.2 TI2V-5B-style ``WanPipeline``: the 2.2 VAE and ``expand_timesteps`` (per-token timesteps)."""
+    tokenizer = tiny_tokenizer()
+    return {"tokenizer": tokenizer, "text_encoder": tiny_text_encoder(len(tokenizer), seed), "vae": tiny_vae_22(seed),
+            "scheduler": tiny_scheduler(), "transformer": tiny_transformer(seed, in_channels=48, out_channels=48),
+            "transformer_2": None, "boundary_ratio": None, "expand_timesteps": True}
+
+
+def tiny_vace_transformer(seed: int = 0):
+    from diffusers import WanVACETransformer3DModel
+
+    torch.manual_seed(seed)
+    return WanVACETransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12,
+                                     in_channels=16, out_channels=16, text_dim=TEXT_DIM, freq_dim=256, ffn_dim=32,
+                                     num_layers=3, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+                                     rope_max_seq_len=32, vace_layers=[0, 2], vace_in_channels=96).eval()
+
+
+def tiny_vace_components(seed: int = 0) -> dict:
+    """A ``WanVACEPipeline``'s components: VACE blocks after layers 0 and 2 read the control video (96 channels:
+    the video's and the mask's latents)."""
+    tokenizer = tiny_tokenizer()
+    return {"tokenizer": tokenizer, "text_encoder": tiny_text_encoder(len(tokenizer), seed), "vae": tiny_vae(seed),
+            "scheduler": tiny_scheduler(), "transformer": tiny_vace_transformer(seed), "transformer_2": None}

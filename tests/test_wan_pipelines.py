@@ -1,0 +1,227 @@
+"""t2v's techniques on Wan through the backbone seam, on tiny random Wan components of the real classes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from t2v.pipelines import (
+    ContinuityConfig,
+    MultiSceneWanPipeline,
+    T2VWanPipeline,
+    TransitionWanPipeline,
+)
+from t2v.pipelines.backbone import FlowBackbone, UNetBackbone, backbone_of
+from t2v.pipelines.wan_frame_prompts import PerFrameTextAttnProcessor, per_frame_text_attention
+from t2v.story import Entity, Scene, Script
+from tests.tiny_wan import NUM_FRAMES, tiny_call_kwargs, tiny_wan_pipeline
+
+
+def seeded(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(scope="module")
+def transition_pipe():
+    return tiny_wan_pipeline(TransitionWanPipeline)
+
+
+# -- the seam ---------------------------------------------------------------------------------------
+
+
+def test_flow_backbone_noises_like_the_flow_schedulers_scale_noise():
+    pipe = tiny_wan_pipeline()
+    backbone = backbone_of(pipe)
+    assert isinstance(backbone, FlowBackbone)
+    pipe.scheduler.set_timesteps(5)
+    clean, noise = torch.randn(1, 16, 3, 2, 2), torch.randn(1, 16, 3, 2, 2)
+    for t in pipe.scheduler.timesteps:
+        expected = pipe.scheduler.scale_noise(clean, t[None], noise)
+        torch.testing.assert_close(backbone.add_noise(clean, noise, t), expected, atol=1e-6, rtol=0)
+
+
+def test_flow_clean_estimate_by_hand():
+    backbone = FlowBackbone(num_train_timesteps=1000, latents_mean=torch.zeros(1), latents_std=torch.ones(1))
+    x0, eps = torch.tensor([2.0]), torch.tensor([-1.0])
+    x_t = backbone.add_noise(x0, eps, 250)  # σ = 0.25: 0.75·2 + 0.25·(-1) = 1.25
+    torch.testing.assert_close(x_t, torch.tensor([1.25]))
+    velocity = eps - x0  # what a perfect flow model predicts
+    torch.testing.assert_close(backbone.clean_estimate(x_t, velocity, 250), x0)
+    torch.testing.assert_close(backbone.noise_estimate(x_t, velocity, 250), eps)
+    torch.testing.assert_close(backbone.with_clean_estimate(x_t, x0, 250), velocity)
+
+
+def test_flow_latent_normalisation_inverts_the_wan_decode_formula():
+    pipe = tiny_wan_pipeline()
+    backbone = backbone_of(pipe)
+    normalised = torch.randn(1, 16, 2, 2, 2)
+    # diffusers' WanPipeline before decoding: latents / (1 / std) + mean
+    std = torch.tensor(pipe.vae.config.latents_std).view(1, -1, 1, 1, 1)
+    mean = torch.tensor(pipe.vae.config.latents_mean).view(1, -1, 1, 1, 1)
+    torch.testing.assert_close(backbone.denormalise(normalised), normalised / (1.0 / std) + mean)
+    torch.testing.assert_close(backbone.normalise(backbone.denormalise(normalised)), normalised, atol=1e-5, rtol=0)
+
+
+def test_causal_frame_chunks():
+    backbone = FlowBackbone(1000, torch.zeros(16), torch.ones(16), temporal_factor=4)
+    assert [backbone.latent_frame_of(k) for k in range(9)] == [0, 1, 1, 1, 1, 2, 2, 2, 2]
+    assert backbone.num_latent_frames(81) == 21 and backbone.num_latent_frames(9) == 3
+    assert list(backbone.pixel_frames_of(0)) == [0] and list(backbone.pixel_frames_of(2)) == [5, 6, 7, 8]
+    assert [UNetBackbone.latent_frame_of(k) for k in range(3)] == [0, 1, 2]
+
+
+# -- generation ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("two_experts", [False, True])
+def test_t2v_wan_pipeline_and_the_shared_loop_equal_stock_wan(two_experts):
+    stock = tiny_wan_pipeline(two_experts=two_experts)
+    expected = stock("a red ball", output_type="np", **tiny_call_kwargs()).frames[0]
+    ours = tiny_wan_pipeline(T2VWanPipeline, two_experts=two_experts)
+    np.testing.assert_array_equal(ours("a red ball", output_type="np", **tiny_call_kwargs()).frames[0], expected)
+    shared = tiny_wan_pipeline(TransitionWanPipeline, two_experts=two_experts)
+    frames = shared.generate_with_given("a red ball", NUM_FRAMES, num_inference_steps=2, guidance_scale=5.0,
+                                        generator=seeded())
+    np.testing.assert_allclose(frames, np.rint(expected * 255), atol=1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_frames": 8}, "num_frames must be 4k\\+1"),
+    ({"height": 24}, "height must be a positive multiple of 16"),
+    ({"width": 20}, "width must be a positive multiple of 16"),
+])
+def test_wan_shape_rules_are_checked_up_front(kwargs, message):
+    pipe = tiny_wan_pipeline(T2VWanPipeline)
+    with pytest.raises(ValueError, match=message):
+        pipe("a red ball", **tiny_call_kwargs(**kwargs))
+
+
+# -- time-varying prompts ------------------------------------------------------------------------------
+
+
+def test_one_prompt_in_every_latent_frame_is_the_stock_transformer_output():
+    pipe = tiny_wan_pipeline(T2VWanPipeline)
+    embeds, _ = pipe.encode_prompt("a red ball", do_classifier_free_guidance=False, max_sequence_length=16)
+    latents, t = torch.randn(1, 16, 3, 2, 2, generator=seeded()), torch.tensor([500.0])
+    stock = pipe.transformer(latents, t, embeds, return_dict=False)[0]
+    with per_frame_text_attention(pipe.transformer, 3):
+        per_frame = pipe.transformer(latents, t, embeds.repeat(1, 3, 1), return_dict=False)[0]
+    torch.testing.assert_close(per_frame, stock, atol=1e-5, rtol=1e-5)
+    assert not any(isinstance(b.attn2.processor, PerFrameTextAttnProcessor) for b in pipe.transformer.blocks)
+
+
+def test_each_latent_frame_attends_to_its_own_prompt():
+    """Block 0's text attention: frame j's tokens under per-frame prompts equal the stock attention of those
+    tokens to prompt j alone."""
+    pipe = tiny_wan_pipeline(T2VWanPipeline)
+    texts = ["a red ball", "a blue square", "a green triangle"]
+    embeds, _ = pipe.encode_prompt(texts, do_classifier_free_guidance=False, max_sequence_length=16)
+    projected = pipe.transformer.condition_embedder.text_embedder(embeds)  # (3, L, D)
+    attn = pipe.transformer.blocks[0].attn2
+    tokens = torch.randn(1, 3 * 4, projected.shape[-1], generator=seeded())
+    stock = [attn(tokens[:, 4 * j: 4 * (j + 1)], projected[j: j + 1]) for j in range(3)]
+    with per_frame_text_attention(pipe.transformer, 3):
+        joint = attn(tokens, projected.reshape(1, -1, projected.shape[-1]))
+    torch.testing.assert_close(joint, torch.cat(stock, dim=1), atol=1e-5, rtol=1e-5)
+
+
+def test_keyed_prompts_that_differ_change_the_video_and_keys_of_one_text_do_not(transition_pipe):
+    base = transition_pipe.generate_with_given("a red ball", NUM_FRAMES, num_inference_steps=2, generator=seeded())
+    same = transition_pipe.generate_with_given({0: "a red ball", 8: "a red ball"}, NUM_FRAMES, num_inference_steps=2,
+                                               generator=seeded())
+    embeds = transition_pipe.encode_time_varying_prompt({0: "a red ball", 8: "a blue square"}, NUM_FRAMES,
+                                                        torch.device("cpu"), True)
+    np.testing.assert_array_equal(same, base)
+    assert embeds.shape[:2] == (2, 3)  # negative and positive, three latent frames
+    assert not torch.equal(embeds[1, 0], embeds[1, 2]) and torch.equal(embeds[0, 0], embeds[0, 2])
+
+
+# -- given frames: keyframes, transitions, continuation --------------------------------------------------
+
+
+def test_keyframes_at_first_middle_and_last_index_are_pinned_a_chunk_at_a_time(transition_pipe):
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
+    record: dict = {}
+    frames = transition_pipe.generate_with_given("a red ball", NUM_FRAMES, keys, [0, 4, 8], num_inference_steps=2,
+                                                 generator=seeded(), record=record)
+    assert frames.shape == (NUM_FRAMES, 16, 16, 3)
+    # the final latents hold the given frames' latents in every chunk that holds a given frame
+    held = keys[[0, 1, 1, 1, 1, 2, 2, 2, 2]]  # each frame holds the nearest given frame (ties: the earlier)
+    placed, mask = transition_pipe.encode_given(keys, [0, 4, 8], NUM_FRAMES, record["latents"])
+    assert mask.flatten().tolist() == [True, True, True]
+    torch.testing.assert_close(record["latents"], placed, atol=1e-6, rtol=0)
+    # frame 0 decodes from latent frame 0 alone: it is the VAE's own reconstruction of the first key
+    pixels = torch.from_numpy(held).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+    reconstruction = transition_pipe.vae.decode(transition_pipe.vae.encode(pixels).latent_dist.mode()).sample
+    expected_first = np.rint(((reconstruction[0, :, 0].permute(1, 2, 0).clamp(-1, 1) + 1) / 2 * 255).detach().numpy())
+    np.testing.assert_allclose(frames[0], expected_first, atol=1)
+
+
+def test_a_middle_keyframe_alone_leaves_the_other_chunks_free(transition_pipe):
+    key = np.full((1, 16, 16, 3), 200, dtype=np.uint8)
+    record: dict = {}
+    transition_pipe.generate_with_given("a red ball", NUM_FRAMES, key, [6], num_inference_steps=2, generator=seeded(),
+                                        record=record)
+    placed, mask = transition_pipe.encode_given(key, [6], NUM_FRAMES, record["latents"])
+    assert mask.flatten().tolist() == [False, False, True]
+    torch.testing.assert_close(record["latents"][:, :, 2], placed[:, :, 2], atol=1e-6, rtol=0)
+    assert not torch.allclose(record["latents"][:, :, 0], placed[:, :, 0], atol=1e-3)
+
+
+def test_a_transition_bridges_two_clips(transition_pipe):
+    a = np.zeros((4, 16, 16, 3), dtype=np.uint8)
+    b = np.full((4, 16, 16, 3), 255, dtype=np.uint8)
+    out = transition_pipe(mode="transition", clip_a=a, clip_b=b, prompt_a="a red ball", prompt_b="a blue square",
+                          num_inference_steps=2, generator=seeded())
+    assert out.frames.shape == (1, NUM_FRAMES - 2, 16, 16, 3)
+    with pytest.raises(ValueError, match="4k\\+1"):
+        transition_pipe(mode="transition", clip_a=a, clip_b=b, prompt_a="a", prompt_b="b", num_frames=5,
+                        num_inference_steps=2)
+
+
+def test_continuation_runs_past_the_models_length(transition_pipe):
+    clip = np.random.default_rng(1).integers(0, 256, (5, 16, 16, 3), dtype=np.uint8)
+    out = transition_pipe(mode="continue", clip=clip, prompt="a red ball", num_frames=12, num_inference_steps=2,
+                          generator=seeded())
+    assert out.frames.shape == (1, 12, 16, 16, 3)
+
+
+# -- stories ------------------------------------------------------------------------------------------------
+
+
+def two_scene_script(seed: int = 7) -> Script:
+    ball = Entity(name="ball", description="a big red ball")
+    return Script(entities=[ball], seed=seed, scenes=[
+        Scene(prompt="a big red ball moving right", entities=["ball"], frames=NUM_FRAMES),
+        Scene(prompt="a big red ball bouncing", entities=["ball"], frames=NUM_FRAMES),
+    ])
+
+
+@pytest.mark.parametrize("two_experts", [False, True])
+def test_a_two_scene_story_on_wan(two_experts):
+    pipe = tiny_wan_pipeline(MultiSceneWanPipeline, two_experts=two_experts)
+    on = pipe(two_scene_script(), num_inference_steps=2, continuity=ContinuityConfig(structure_guidance=0.0))
+    off = pipe(two_scene_script(), num_inference_steps=2, continuity=ContinuityConfig.off())
+    assert on.frames.shape == (1, 2 * NUM_FRAMES, 16, 16, 3) and len(on.clips) == 2
+    np.testing.assert_array_equal(on.clips[0], off.clips[0])  # boundary noise acts on the second scene only
+    guided = pipe(two_scene_script(), num_inference_steps=2)  # the default adds structure guidance
+    assert not np.array_equal(guided.clips[1], on.clips[1])
+    assert not np.array_equal(on.clips[1], off.clips[1])
+    # continuity off is the stock pipeline, scene by scene
+    stock = tiny_wan_pipeline(two_experts=two_experts)
+    scene = off.script.scenes[1]
+    expected = stock(scene.prompt, output_type="np", **tiny_call_kwargs(guidance_scale=pipe.default_guidance_scale,
+                                                                         generator=seeded(scene.seed))).frames[0]
+    np.testing.assert_allclose(off.clips[1], expected, atol=1 / 255 + 1e-6)
+
+
+def test_story_refusals_on_wan():
+    pipe = tiny_wan_pipeline(MultiSceneWanPipeline)
+    with pytest.raises(ValueError, match="inversion"):
+        pipe(two_scene_script(), num_inference_steps=2, continuity=ContinuityConfig(noise_init="inversion"))
+    script = two_scene_script()
+    script.scenes[0].frames = 8
+    with pytest.raises(ValueError, match="scenes\\[0\\].frames"):
+        pipe(script, num_inference_steps=2)
