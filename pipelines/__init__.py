@@ -1,5 +1,6 @@
 """t2v's diffusers pipelines (imported as ``t2v.pipelines``), one file per capability."""
 
+from .capabilities import pipeline_for
 from .continuity import ContinuityConfig
 from .pipeline_edit import EditAnimateDiffPipeline
 from .pipeline_multiscene import MultiSceneAnimateDiffPipeline, MultiSceneWanPipeline
@@ -10,4 +11,5 @@ from .pipeline_transition import TransitionAnimateDiffPipeline, TransitionWanPip
 
 __all__ = ["ContinuityConfig", "MultiSceneAnimateDiffPipeline", "MultiScenePipelineOutput", "T2VAnimateDiffPipeline",
            "TransitionAnimateDiffPipeline", "TransitionPipelineOutput"]
-__all__ += ["EditAnimateDiffPipeline", "MultiSceneWanPipeline", "T2VWanPipeline", "TransitionWanPipeline"]
+__all__ += ["pipeline_for", "EditAnimateDiffPipeline", "MultiSceneWanPipeline", "T2VWanPipeline",
+            "TransitionWanPipeline"]

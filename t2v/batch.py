@@ -329,9 +329,9 @@ class _Worker:
 
     def story_pipeline(self):
         if self._story_pipe is None:
-            from .pipelines import MultiSceneAnimateDiffPipeline
+            from .pipelines import pipeline_for
 
-            self._story_pipe = MultiSceneAnimateDiffPipeline.from_pipe(self.pipeline())
+            self._story_pipe = pipeline_for(self.pipeline(), "story")
             self._story_pipe.set_progress_bar_config(**getattr(self.pipeline(), "_progress_bar_config", {}))
         return self._story_pipe
 

@@ -12,28 +12,47 @@ from .pipelines.pipeline_t2v_animatediff import STOCK_FPS, STOCK_GUIDANCE_SCALE,
 
 
 def model_defaults(pipe) -> dict[str, int | float]:
-    """Native frame side, frame count, fps and guidance of a loaded pipeline.
+    """Native frame size, frame count, fps and guidance of a loaded pipeline.
 
-    A :class:`~t2v.pipelines.T2VAnimateDiffPipeline` states them as settings; any other diffusers pipeline
-    gets diffusers' AnimateDiff defaults, and its size from the UNet.
+    A :class:`~t2v.pipelines.T2VAnimateDiffPipeline` or :class:`~t2v.pipelines.T2VWanPipeline` states them as
+    settings; any other diffusers AnimateDiff pipeline gets diffusers' AnimateDiff defaults, and its size from
+    the UNet. ``size`` is the side of a square native frame (None when the frame is not square, as on Wan's
+    480×832); ``height`` and ``width`` are always given.
     """
+    if getattr(pipe, "unet", None) is None and hasattr(pipe, "native_frame_size"):
+        height, width = pipe.native_frame_size
+        return {"size": height if height == width else None, "height": height, "width": width,
+                "frames": pipe.default_num_frames, "fps": pipe.default_fps, "guidance": pipe.default_guidance_scale}
     config = pipe.config
     sample = pipe.unet.config.sample_size
     side = (sample if isinstance(sample, int) else sample[0]) * pipe.vae_scale_factor
     return {
         "size": side,
+        "height": side,
+        "width": side,
         "frames": config.get("native_num_frames") or STOCK_NUM_FRAMES,
         "fps": config.get("native_fps") or STOCK_FPS,
         "guidance": config.get("native_guidance_scale") or STOCK_GUIDANCE_SCALE,
     }
 
 
-def check_generation_args(*, prompt: str, num_frames: int, size: int, num_inference_steps: int) -> None:
+MAX_FRAMES = 257  # Wan's longest native clips are 81-121 frames; AnimateDiff's 16-32
+
+
+def frame_ceiling(pipe) -> int:
+    """The most frames one call can make: what AnimateDiff's motion modules embed, else :data:`MAX_FRAMES`."""
+    unet = getattr(pipe, "unet", None)
+    return int(getattr(unet.config, "motion_max_seq_length", 32)) if unet is not None else MAX_FRAMES
+
+
+def check_generation_args(*, prompt: str, num_frames: int, size: int | None, num_inference_steps: int,
+                          max_frames: int = MAX_FRAMES) -> None:
+    """The checks that hold on every model; the pipeline adds its own (Wan: frames 4k+1, sides of 16)."""
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("prompt must be a non-empty string")
-    if not 1 <= num_frames <= 64:
-        raise ValueError(f"num_frames must be in [1, 64], got {num_frames}")
-    if size < 8 or size % 8:
+    if not 1 <= num_frames <= max_frames:
+        raise ValueError(f"num_frames must be in [1, {max_frames}], got {num_frames}")
+    if size is not None and (size < 8 or size % 8):
         raise ValueError(f"size must be a positive multiple of 8, got {size}")
     if not 1 <= num_inference_steps <= 1000:
         raise ValueError(f"num_inference_steps must be in [1, 1000], got {num_inference_steps}")
@@ -57,15 +76,16 @@ def generate(
     """
     defaults = model_defaults(pipe)
     num_frames = int(defaults["frames"] if num_frames is None else num_frames)
-    size = int(defaults["size"] if size is None else size)
-    check_generation_args(prompt=prompt, num_frames=num_frames, size=size, num_inference_steps=num_inference_steps)
+    check_generation_args(prompt=prompt, num_frames=num_frames, size=size, num_inference_steps=num_inference_steps,
+                          max_frames=frame_ceiling(pipe))
+    height, width = (size, size) if size is not None else (int(defaults["height"]), int(defaults["width"]))
     generator = torch.Generator(device="cpu").manual_seed(seed)
     out = pipe(
         prompt=prompt,
         negative_prompt=negative_prompt,
         num_frames=num_frames,
-        height=size,
-        width=size,
+        height=height,
+        width=width,
         num_inference_steps=num_inference_steps,
         guidance_scale=defaults["guidance"] if guidance_scale is None else guidance_scale,
         generator=generator,
@@ -80,14 +100,13 @@ def generate_story(pipe, script, **kwargs) -> tuple[np.ndarray, int, Any]:
     """Every scene of a :class:`~t2v.story.Script`, in order, as one video: uint8 frames ``(F, H, W, 3)``,
     the model's fps, and the pipeline's output (the script with seeds and scores filled in, each scene's clip).
 
-    ``pipe`` is a :class:`~t2v.pipelines.MultiSceneAnimateDiffPipeline`, or any AnimateDiff pipeline, which
-    is wrapped with ``from_pipe`` (no weights copied); ``kwargs`` go to its ``__call__``. When the clips go to
-    ``clips_dir``, the video is joined from the files written there.
+    ``pipe`` is a multi-scene pipeline, or any AnimateDiff or Wan text-to-video pipeline, which is wrapped with
+    ``from_pipe`` (no weights copied); ``kwargs`` go to its ``__call__``. When the clips go to ``clips_dir``,
+    the video is joined from the files written there.
     """
-    from .pipelines import MultiSceneAnimateDiffPipeline
+    from .pipelines import pipeline_for
 
-    if not isinstance(pipe, MultiSceneAnimateDiffPipeline):
-        pipe = MultiSceneAnimateDiffPipeline.from_pipe(pipe)
+    pipe = pipeline_for(pipe, "story")
     result = pipe(script, output_type="np", **kwargs)
     if result.frames is not None:
         frames = np.rint(result.frames[0] * 255).astype(np.uint8)

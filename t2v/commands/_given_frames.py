@@ -41,26 +41,29 @@ def read_frames(path: str, name: str) -> np.ndarray:
         raise ValueError(f"{name} {path!r} is not a readable image") from err
 
 
-def fit_to_model(frames: np.ndarray, side: int, name: str) -> np.ndarray:
-    """``frames`` at the model's ``side``×``side``, with a one-line warning when they were another size.
+def fit_to_model(frames: np.ndarray, size: int | tuple[int, int], name: str) -> np.ndarray:
+    """``frames`` at the model's frame size (a side, or ``(height, width)``), with a one-line warning when they
+    were another size.
 
-    The shorter side is scaled to ``side`` and the longer one centre-cropped: shapes keep their proportions
-    (squashing would turn circles into ellipses). Shrinking averages pixel blocks (box filter), as the shapes
-    world renders its supersampled frames; enlarging is bicubic.
+    The frames are scaled to cover the target and centre-cropped: shapes keep their proportions (squashing
+    would turn circles into ellipses). Shrinking averages pixel blocks (box filter), as the shapes world
+    renders its supersampled frames; enlarging is bicubic.
     """
     from PIL import Image
 
+    target_h, target_w = (size, size) if isinstance(size, int) else size
     height, width = frames.shape[1:3]
-    if (height, width) == (side, side):
+    if (height, width) == (target_h, target_w):
         return frames
-    scale = side / min(height, width)
-    new_w, new_h = max(side, round(width * scale)), max(side, round(height * scale))
-    left, top = (new_w - side) // 2, (new_h - side) // 2
+    scale = max(target_h / height, target_w / width)
+    new_w, new_h = max(target_w, round(width * scale)), max(target_h, round(height * scale))
+    left, top = (new_w - target_w) // 2, (new_h - target_h) // 2
     method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BICUBIC
     fitted = np.stack([np.asarray(Image.fromarray(f).resize((new_w, new_h), method)) for f in frames])
-    crop = " and centre-cropped" if height != width else ""
-    print(f"warning: {name} is {width}x{height}; resized{crop} to the model's {side}x{side}", file=sys.stderr)
-    return np.ascontiguousarray(fitted[:, top: top + side, left: left + side])
+    crop = " and centre-cropped" if (new_h, new_w) != (target_h, target_w) else ""
+    print(f"warning: {name} is {width}x{height}; resized{crop} to the model's {target_w}x{target_h}",
+          file=sys.stderr)
+    return np.ascontiguousarray(fitted[:, top: top + target_h, left: left + target_w])
 
 
 def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,9 +93,9 @@ def check_resample(rounds: int) -> None:
 
 
 def load_transition_pipeline(args: argparse.Namespace):
-    from ..pipelines import TransitionAnimateDiffPipeline
+    from ..pipelines import pipeline_for
 
-    return TransitionAnimateDiffPipeline.from_pipe(load_from_args(args))
+    return pipeline_for(load_from_args(args), "transition")
 
 
 def generation_kwargs(args: argparse.Namespace) -> dict:

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if not 2 <= frames <= pipe.frame_limit:
         raise ValueError(f"--frames must be in [2, {pipe.frame_limit}] (the image and at least one new frame, "
                          f"within the model's length), got {frames}")
-    image = fit_to_model(image, pipe.native_size, "image")
+    image = fit_to_model(image, pipe.native_frame_size, "image")
     video = as_uint8(pipe("image_to_video", args.prompt, image=image, num_frames=frames,
                           **generation_kwargs(args)).frames)
     fps = pipe.default_fps

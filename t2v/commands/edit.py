@@ -97,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         raise ValueError(f"video {args.video!r} could not be read: {err}") from err
 
-    from ..pipelines import EditAnimateDiffPipeline
+    from ..pipelines import pipeline_for
 
-    pipe = EditAnimateDiffPipeline.from_pipe(load_from_args(args))
+    pipe = pipeline_for(load_from_args(args), "edit")
     if args.reference is not None and not pipe.has_ip_adapter and args.token not in args.target.split():
         raise ValueError(f"--target must contain {args.token!r} to place the reference subject (this model has "
                          "no image encoder, so the subject is learned as that token)")

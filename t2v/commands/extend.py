@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if context >= pipe.frame_limit:
         raise ValueError(f"--context must be in [1, {pipe.frame_limit - 1}] (less than the model's "
                          f"{pipe.frame_limit} frames), got {context}")
-    clip = fit_to_model(clip, pipe.native_size, "clip")
+    clip = fit_to_model(clip, pipe.native_frame_size, "clip")
     new = as_uint8(pipe("continue", args.prompt, clip=clip, num_frames=args.frames, context=context,
                         **generation_kwargs(args)).frames)
     video = np.concatenate([clip, new])

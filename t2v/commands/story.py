@@ -85,15 +85,15 @@ def run(args: argparse.Namespace) -> int:
     script_out = Path(args.script_out) if args.script_out else output.with_suffix(".json")
 
     from ..generation import generate_story
-    from ..pipelines import ContinuityConfig, MultiSceneAnimateDiffPipeline
+    from ..pipelines import ContinuityConfig, pipeline_for
 
-    pipe = MultiSceneAnimateDiffPipeline.from_pipe(load_from_args(args))
+    pipe = pipeline_for(load_from_args(args), "story")
     judge = None
     if args.check:
         from ..eval.judge import EvaluatorJudge
 
         judge = EvaluatorJudge()
-    if any(e.reference_image for e in script.entities) and pipe.image_encoder is None:
+    if any(e.reference_image for e in script.entities) and getattr(pipe, "image_encoder", None) is None:
         print("note: this model has no image encoder, so entity reference images are not used", file=sys.stderr)
     frames, fps, result = generate_story(
         pipe,

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= frames <= most:
         raise ValueError(f"--frames must be in [1, {most}] (the model's {pipe.frame_limit} frames less "
                          f"2 x --context {args.context}), got {frames}")
-    a, b = fit_to_model(a, pipe.native_size, "clip A"), fit_to_model(b, pipe.native_size, "clip B")
+    a, b = fit_to_model(a, pipe.native_frame_size, "clip A"), fit_to_model(b, pipe.native_frame_size, "clip B")
     bridge = as_uint8(pipe("transition", args.prompt, clip_a=a, clip_b=b, prompt_a=args.prompt_a,
                            prompt_b=args.prompt_b, num_frames=frames, context=args.context,
                            **generation_kwargs(args)).frames)
