@@ -39,6 +39,7 @@ class T2VWanPipeline(WanPipeline):
     Args:
         native_num_frames, native_height, native_width, native_fps, native_guidance_scale (*optional*):
             the model's own settings; `__call__`'s defaults.
+        native_max_sequence_length (`int`, *optional*): text tokens per prompt (default 512, diffusers').
     """
 
     def __init__(
@@ -56,13 +57,15 @@ class T2VWanPipeline(WanPipeline):
         native_width: int | None = None,
         native_fps: int | None = None,
         native_guidance_scale: float | None = None,
+        native_max_sequence_length: int | None = None,
     ):
         super().__init__(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
                          transformer=transformer, transformer_2=transformer_2, boundary_ratio=boundary_ratio,
                          expand_timesteps=expand_timesteps)
         settings = {"native_num_frames": native_num_frames, "native_height": native_height,
                     "native_width": native_width, "native_fps": native_fps,
-                    "native_guidance_scale": native_guidance_scale}
+                    "native_guidance_scale": native_guidance_scale,
+                    "native_max_sequence_length": native_max_sequence_length}
         for name, value in settings.items():
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
                 raise ValueError(f"{name} must be a positive number or None, got {value!r}")
@@ -93,6 +96,11 @@ class T2VWanPipeline(WanPipeline):
         return self.config.get("native_guidance_scale") or STOCK_GUIDANCE_SCALE
 
     @property
+    def max_sequence_length(self) -> int:
+        """Text tokens per prompt in the t2v mixins (diffusers' Wan default: 512)."""
+        return self.config.get("native_max_sequence_length") or 512
+
+    @property
     def frame_limit(self) -> int:
         """The most frames one pass makes: the native length."""
         return self.default_num_frames
@@ -117,7 +125,6 @@ class T2VWanPipeline(WanPipeline):
     # -- what the t2v technique mixins ask of a backbone's pipeline (T2VAnimateDiffPipeline answers the same) --
 
     default_context = 1  # a continuation is given the clip's last frame: latent frame 0 holds it alone
-    max_sequence_length = 512  # text tokens per prompt in the t2v mixins (diffusers' Wan default)
     guidance_scale_2: float | None = None  # the low-noise expert's guidance on two-expert models (None: the same)
 
     def check_frame_count(self, num_frames: int) -> None:
@@ -213,6 +220,7 @@ class T2VWanPipeline(WanPipeline):
         width = native_width if width is None else width
         num_frames = self.default_num_frames if num_frames is None else num_frames
         self.check_wan_shape(num_frames, height, width)
+        kwargs.setdefault("max_sequence_length", self.max_sequence_length)
         return super().__call__(
             prompt=prompt, negative_prompt=negative_prompt, height=height, width=width, num_frames=num_frames,
             num_inference_steps=num_inference_steps,

@@ -64,8 +64,6 @@ def per_frame_text_attention(transformer, num_latent_frames: int | None) -> Iter
 class WanTimeVaryingPromptMixin:
     """``encode_time_varying_prompt`` for Wan pipelines (uses diffusers' ``WanPipeline.encode_prompt``)."""
 
-    max_sequence_length: int = 512
-
     def encode_time_varying_prompt(
         self,
         prompt: str | dict[int, str],

@@ -76,10 +76,9 @@ def tiny_wan_pipeline(pipeline_class=None, two_experts: bool = False, seed: int 
         from diffusers import WanPipeline as pipeline_class
     components = tiny_wan_components(two_experts, seed)
     if issubclass(pipeline_class, T2VWanPipeline):
-        components.update(native_num_frames=NUM_FRAMES, native_height=HEIGHT, native_width=WIDTH)
+        components.update(native_num_frames=NUM_FRAMES, native_height=HEIGHT, native_width=WIDTH,
+                          native_max_sequence_length=MAX_SEQUENCE_LENGTH)
     pipe = pipeline_class(**components)
-    if isinstance(pipe, T2VWanPipeline):
-        pipe.max_sequence_length = MAX_SEQUENCE_LENGTH
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
