@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "t2v.commands.batch",
     "t2v.commands.finetune",
     "t2v.commands.demo",
+    "t2v.commands.models",
 )
 
 

@@ -95,7 +95,7 @@ def test_native_settings_survive_from_pipe_and_save_reload(tiny_model_dir, tmp_p
     assert '"native_num_frames": 4' in (tmp_path / "saved" / "model_index.json").read_text()
     reloaded = T2VAnimateDiffPipeline.from_pretrained(tmp_path / "saved")
     assert native_settings(reloaded) == (4, 8, 4.0)
-    assert model_defaults(reloaded) == {"size": 32, "frames": 4, "fps": 8, "guidance": 4.0}
+    assert model_defaults(reloaded) == {"size": 32, "height": 32, "width": 32, "frames": 4, "fps": 8, "guidance": 4.0}
 
 
 def test_a_stock_pipeline_keeps_only_the_size(tiny_model_dir):
@@ -103,7 +103,8 @@ def test_a_stock_pipeline_keeps_only_the_size(tiny_model_dir):
     from diffusers import AnimateDiffPipeline
 
     stock = AnimateDiffPipeline.from_pipe(load_pipeline(str(tiny_model_dir)))
-    assert model_defaults(stock) == {"size": 32, "frames": 16, "fps": 8, "guidance": 7.5}
+    assert model_defaults(stock) == {"size": 32, "height": 32, "width": 32, "frames": 16, "fps": 8,
+                                    "guidance": 7.5}
     back = T2VAnimateDiffPipeline.from_pipe(stock)  # diffusers kept them as private config: they come back
     assert native_settings(back) == (4, 8, 4.0)
 

@@ -71,7 +71,8 @@ def describe_clip(frames: int, fps: float) -> str:
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="tiny-shapes",
-                        help="'tiny-shapes' (default, embedded), a local folder or a hub id of an AnimateDiff model")
+                        help="'tiny-shapes' (default, embedded), a local folder or a hub id of an AnimateDiff or "
+                             "Wan 2.x model (`t2v models MODEL` says what it supports)")
     parser.add_argument("--motion-adapter", default=None, help="motion adapter folder or hub id for an image base")
     parser.add_argument("--lora", default=None, help="LoRA weights to load on top of the model")
     parser.add_argument("--device", default=None, help="torch device, e.g. cuda (default: cpu)")

