@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--frames must be in [1, {MAX_NEW_FRAMES}], got {args.frames}")
     output = check_output_path(args.output)
     clip = read_frames(args.clip, "clip")
-    context = min(2, len(clip)) if args.context is None else args.context
-    if context > len(clip):
-        raise ValueError(f"--context must be at most the clip's {len(clip)} frames, got {context}")
+    if args.context is not None and args.context > len(clip):
+        raise ValueError(f"--context must be at most the clip's {len(clip)} frames, got {args.context}")
 
     pipe = load_transition_pipeline(args)
+    context = min(pipe.default_context, len(clip)) if args.context is None else args.context
     if context >= pipe.frame_limit:
         raise ValueError(f"--context must be in [1, {pipe.frame_limit - 1}] (less than the model's "
                          f"{pipe.frame_limit} frames), got {context}")
