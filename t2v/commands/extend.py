@@ -34,8 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--frames", type=positive_int, required=True, metavar="N",
                         help=f"new frames to add (at most {MAX_NEW_FRAMES})")
     parser.add_argument("--context", type=positive_int, default=None, metavar="K",
-                        help="the clip's last frames each window starts from (default 2, or 1 for a one-frame clip; "
-                             "less than the model's length)")
+                        help="the clip's last frames each window starts from (default 2 on AnimateDiff, 1 on Wan "
+                             "or for a one-frame clip; less than the model's length)")
     parser.add_argument("-o", "--output", required=True, help="output file (.mp4 or .gif)")
     add_model_arguments(parser)
     add_generation_arguments(parser)
