@@ -52,13 +52,13 @@ def build(ctx: DemoContext, guidance: float, frame_limit: int) -> None:
                        reference_path: str | None, steps_value: float, guidance_value: float,
                        threshold_value: float, request: gr.Request,
                        progress: gr.Progress = TRACK_TQDM) -> tuple:
-            from t2v.pipelines import EditAnimateDiffPipeline
+            from t2v.pipelines import pipeline_for
 
             prompts = (text(source_text, "Source prompt"), text(target_text, "Target prompt"))
             steps_ = integer(steps_value, "Denoising steps", 1, 100)
             guidance_ = number(guidance_value, "Guidance scale", 0.0, 20.0)
             threshold_ = number(threshold_value, "Local blend threshold", 0.0, 1.0)
-            pipe = EditAnimateDiffPipeline.from_pipe(ctx.models.get(model_name))
+            pipe = pipeline_for(ctx.models.get(model_name), "edit")
             frames = fit_frames(read_video_upload(path, "Video to edit", ctx.workspace, ctx.limits),
                                 pipe.native_size)
             picture = None if not reference_path else read_image_upload(

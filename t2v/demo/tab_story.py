@@ -1,5 +1,5 @@
 """Story: story text → the script as editable tables → per-scene clips with self-check scores, and the joined
-video (``plan_story`` and ``MultiSceneAnimateDiffPipeline``). One scene regenerates alone from the table,
+video (``plan_story`` and the multi-scene pipeline). One scene regenerates alone from the table,
 continuing from the boundary file of the full run, as ``scenes=[k]`` does in Python."""
 
 from __future__ import annotations
@@ -100,10 +100,10 @@ def build(ctx: DemoContext, guidance: float) -> None:
 
         def render(script, chosen: list[int] | None, boundary: Path, model_name: str, steps_: int,
                    guidance_: float, check_: bool, request: gr.Request):
-            from t2v.pipelines import MultiSceneAnimateDiffPipeline
+            from t2v.pipelines import pipeline_for
 
             with ctx.runs.run(session(request)) as stop_if_cancelled:
-                pipe = MultiSceneAnimateDiffPipeline.from_pipe(ctx.models.get(model_name))
+                pipe = pipeline_for(ctx.models.get(model_name), "story")
                 result = pipe(script, num_inference_steps=steps_, guidance_scale=guidance_, judge=ctx.judge(),
                               check=bool(check_), max_tries=MAX_TRIES, threshold=THRESHOLD, scenes=chosen,
                               boundary_path=boundary, callback_on_step_end=stop_if_cancelled, output_type="np")

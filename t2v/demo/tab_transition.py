@@ -1,5 +1,5 @@
 """Transition / Animate / Extend: a generated bridge between two clips or images, an image brought to life,
-a clip carried on past its end (``TransitionAnimateDiffPipeline`` in its three modes). Uploads are fitted to
+a clip carried on past its end (the transition pipeline in its three modes). Uploads are fitted to
 the model's frame size first; the result is shown in context (A, bridge, B; or the clip and what follows)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ MAX_NEW_FRAMES = 64
 
 
 def build(ctx: DemoContext, guidance: float, frame_limit: int) -> None:
-    def clip_or_image(path: str | None, name: str, side: int) -> np.ndarray:
+    def clip_or_image(path: str | None, name: str, side: int | tuple[int, int]) -> np.ndarray:
         if path and Path(path).suffix.lower() in IMAGE_TYPES:
             frames = read_image_upload(path, name, ctx.workspace, ctx.limits)[None]
         else:
@@ -29,14 +29,14 @@ def build(ctx: DemoContext, guidance: float, frame_limit: int) -> None:
 
     def run(model_name: str, seed_value: float, steps_value: float, guidance_value: float, request: gr.Request,
             make_inputs, mode: str, **kwargs: Any) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
-        """Run one mode; ``make_inputs(side)`` reads the uploads at the model's size (after the cheap checks)."""
+        """Run one mode; ``make_inputs(size)`` reads the uploads at the model's frame size (after the cheap checks)."""
         import torch
 
-        from t2v.pipelines import TransitionAnimateDiffPipeline
+        from t2v.pipelines import pipeline_for
 
         seed_, steps_, guidance_ = sampling(seed_value, steps_value, guidance_value)
-        pipe = TransitionAnimateDiffPipeline.from_pipe(ctx.models.get(model_name))
-        given = make_inputs(pipe.native_size)  # a bad upload is refused before waiting for the device
+        pipe = pipeline_for(ctx.models.get(model_name), "transition")
+        given = make_inputs(pipe.native_frame_size)  # a bad upload is refused before waiting for the device
         with ctx.runs.run(session(request)) as stop_if_cancelled:
             out = pipe(mode, **kwargs, **given, num_inference_steps=steps_, guidance_scale=guidance_,
                        generator=torch.Generator().manual_seed(seed_), callback_on_step_end=stop_if_cancelled)

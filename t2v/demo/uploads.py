@@ -107,11 +107,13 @@ def read_image_upload(path: str | None, name: str, workspace: Workspace, limits:
         raise ValueError(f"{name}: {source.name!r} could not be decoded as an image") from err
 
 
-def fit_frames(frames: np.ndarray, side: int) -> np.ndarray:
-    """Frames ``(F, H, W, 3)`` scaled and centre-cropped to ``side`` x ``side``, the model's native size."""
+def fit_frames(frames: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Frames ``(F, H, W, 3)`` scaled and centre-cropped to the model's native size (a side, or
+    ``(height, width)``)."""
     from PIL import Image, ImageOps
 
-    if frames.shape[1:3] == (side, side):
+    height, width = (size, size) if isinstance(size, int) else size
+    if frames.shape[1:3] == (height, width):
         return frames
-    return np.stack([np.asarray(ImageOps.fit(Image.fromarray(frame), (side, side), Image.Resampling.LANCZOS))
+    return np.stack([np.asarray(ImageOps.fit(Image.fromarray(frame), (width, height), Image.Resampling.LANCZOS))
                      for frame in frames])
