@@ -9,6 +9,18 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+UNET_LORA_BLOCKS = ("spatial", "temporal", "spatial+temporal")
+WAN_LORA_PARTS = ("self", "cross", "ffn")
+
+
+def wan_lora_parts(blocks: str) -> list[str] | None:
+    """``lora_blocks`` read as Wan's parts (self, cross, ffn joined by '+'; ``spatial+temporal`` is self+cross,
+    since Wan's attention is joint spatio-temporal), or None when it is not a Wan value."""
+    parts = blocks.replace("spatial+temporal", "self+cross").split("+")
+    if len(set(parts)) != len(parts) or not set(parts) <= set(WAN_LORA_PARTS):
+        return None
+    return parts
+
 
 def _opt(default: Any, help: str) -> Any:  # noqa: A002 - argparse's word
     if isinstance(default, list):
@@ -45,7 +57,9 @@ class FinetuneConfig:
     lora_rank: int = _opt(4, "LoRA rank")
     lora_alpha: float = _opt(4.0, "LoRA alpha (the update is scaled by alpha / rank)")
     lora_targets: list = _opt(["to_q", "to_k", "to_v", "to_out.0"], "attention projections given a LoRA")
-    lora_blocks: str = _opt("spatial+temporal", "which attentions: spatial, temporal or spatial+temporal")
+    lora_blocks: str = _opt("spatial+temporal", "which layers: spatial, temporal or spatial+temporal attentions on "
+                                                "AnimateDiff; self, cross, ffn joined by '+' on Wan (spatial+temporal "
+                                                "= self+cross there)")
     num_inference_steps: int = _opt(20, "DDIM steps of the full schedule")
     noise_fraction: float = _opt(0.6, "s: the video is noised to this fraction of the schedule, then denoised")
     grad_steps: int = _opt(1, "j: denoising steps at the end that keep a graph (earlier ones run without)")
@@ -81,8 +95,10 @@ class FinetuneConfig:
             raise ValueError(f"video_source must be 'model' or 'data', got {self.video_source!r}")
         if self.video_source == "data" and not self.data_file:
             raise ValueError("data_file is needed when video_source is 'data'")
-        if self.lora_blocks not in ("spatial", "temporal", "spatial+temporal"):
-            raise ValueError(f"lora_blocks must be spatial, temporal or spatial+temporal, got {self.lora_blocks!r}")
+        if not isinstance(self.lora_blocks, str) or (self.lora_blocks not in UNET_LORA_BLOCKS
+                                                     and wan_lora_parts(self.lora_blocks) is None):
+            raise ValueError(f"lora_blocks must be spatial, temporal or spatial+temporal (AnimateDiff), or self, "
+                             f"cross and ffn joined by '+' (Wan), got {self.lora_blocks!r}")
         if not self.lora_targets or not all(isinstance(t, str) for t in self.lora_targets):
             raise ValueError(f"lora_targets must be a non-empty list of module names, got {self.lora_targets!r}")
         if self.learning_rate <= 0:

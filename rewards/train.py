@@ -30,7 +30,7 @@ from t2v.training.common import lr_at
 
 from .base import Reward, frames_from_uint8
 from .config import FinetuneConfig, config_from_args, config_parser
-from .lora import LoraState, add_lora, save_lora
+from .lora import LoraState, add_lora, add_wan_lora, save_lora, save_wan_lora, wan_experts, wan_lora_states
 from .prompts import load_prompts
 from .registry import load_reward
 from .shaping import segment_frames, shape_video_reward
@@ -160,14 +160,199 @@ class EditingObjective:
         return -per_video.mean(), per_video.detach()
 
 
+WAN_MAX_SEQUENCE_LENGTH = 512  # WanPipeline.__call__'s default: the objective reads prompts as sampling does
+
+
+def is_wan(pipe) -> bool:
+    """Whether ``pipe`` denoises with Wan's flow-matching transformer(s) (the seam's FlowBackbone)."""
+    from t2v.pipelines.backbone import FlowBackbone, backbone_of
+
+    return isinstance(backbone_of(pipe), FlowBackbone)
+
+
+def wan_video_shape(pipe) -> tuple[int, int, int]:
+    """``(frames, height, width)`` a Wan pipeline is tuned at: a T2VWanPipeline's native settings, else the
+    stock ``WanPipeline`` defaults (81 frames, 480×832)."""
+    from t2v.generation import model_defaults
+
+    defaults = model_defaults(pipe)
+    return int(defaults["frames"]), int(defaults["height"]), int(defaults["width"])
+
+
+def wan_guidance(pipe) -> float:
+    from t2v.generation import model_defaults
+
+    return float(model_defaults(pipe)["guidance"])
+
+
+class FlowEditingObjective:
+    """:class:`EditingObjective` on Wan, through the backbone seam only: Wan's prompt encoding, latents of
+    ``(F-1)//4+1`` frames, the seam's flow ``add_noise``, :func:`~t2v.pipelines.wan_model_call.wan_velocity` for
+    every step (the expert for the timestep, so a cut that straddles Wan 2.2's boundary trains both experts),
+    the pipeline's flow scheduler's ``step``, then the seam's ``denormalise`` and ``vae.decode``.
+
+    The decode is the whole clip's, with a graph: ``AutoencoderKLWan`` has no gradient checkpointing and its
+    causal decoder runs from frame 0 through a feature cache, so the segment frames the reward scores are picked
+    from the decoded clip and decoding only them would save nothing (at most the chunks after the last picked
+    frame). Its activations for every frame at full resolution are held until backward, a cost that grows with
+    frames × pixels and that neither ``segments`` nor ``grad_steps`` nor ``gradient_checkpointing`` (the
+    transformers' only) reduces.
+
+    Measured with :func:`peak_memory` (peak tensor memory of loss and backward, above what was live before) on
+    the tiny two-expert test model (9 frames of 16×16, batch 1, 4 steps noised to 0.75, CFG, 512 text tokens):
+    14.0 MiB a step at j = 1, 2 or 3, a peak set by the UMT5 text encoding (its relative-position bias at 512
+    tokens, no graph), which comes first. Past the text: 0.80 / 1.55 / 2.30 MiB after denoising with
+    j = 1 / 2 / 3 (0.75 MiB of activations per graph step, two transformer passes under CFG; none for the steps
+    before the cut), +0.96 MiB for the whole-clip decode's graph, +5.5 MiB for the shapes-alignment reward's.
+    Tiny-model figures show the proportions only; tests/test_wan_lora.py measures the j = 1 / j = 3 growth again.
+    """
+
+    def __init__(self, pipe, reward: Reward, cfg: FinetuneConfig, guidance: float,
+                 max_sequence_length: int = WAN_MAX_SEQUENCE_LENGTH) -> None:
+        from t2v.pipelines.backbone import backbone_of
+
+        self.pipe, self.reward, self.cfg, self.guidance = pipe, reward, cfg, guidance
+        self.backbone = backbone_of(pipe)
+        self.max_sequence_length = max_sequence_length
+        self.num_frames, self.height, self.width = wan_video_shape(pipe)
+        self.start_index = cfg.num_inference_steps - round(cfg.noise_fraction * cfg.num_inference_steps)
+
+    @property
+    def device(self) -> torch.device:
+        return self.pipe._execution_device
+
+    def latent_shape(self, batch: int) -> tuple[int, ...]:
+        """``(B, C, (F-1)//4+1, H/8, W/8)``: what ``WanPipeline.prepare_latents`` makes."""
+        model = self.pipe.transformer if self.pipe.transformer is not None else self.pipe.transformer_2
+        spatial = self.pipe.vae_scale_factor_spatial
+        return (batch, model.config.in_channels, self.backbone.num_latent_frames(self.num_frames),
+                self.height // spatial, self.width // spatial)
+
+    def text(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Prompt and empty-negative embeddings (no negative when guidance is off, as in ``WanPipeline``)."""
+        with torch.no_grad():
+            return self.pipe.encode_prompt(prompts, [""] * len(prompts), do_classifier_free_guidance=self.guidance > 1,
+                                           num_videos_per_prompt=1, max_sequence_length=self.max_sequence_length,
+                                           device=self.device)
+
+    def timesteps(self, steps: int) -> torch.Tensor:
+        """The pipeline's scheduler set for ``steps`` (``wan_velocity`` reads its sigmas): a fresh step counter
+        for every pass."""
+        self.pipe.scheduler.set_timesteps(steps, device=self.device)
+        return self.pipe.scheduler.timesteps
+
+    def denoise(self, latents: torch.Tensor, text: tuple[torch.Tensor, torch.Tensor | None], steps: int,
+                start: int, grad_from: int) -> torch.Tensor:
+        """Flow steps from the ``start``-th of a ``steps`` schedule to the end; steps at index >= ``grad_from``
+        keep a graph, the ones before run without, on a detached input."""
+        from t2v.pipelines.wan_model_call import wan_velocity
+
+        scheduler = self.pipe.scheduler
+        timesteps = self.timesteps(steps)
+        scheduler.set_begin_index(start)
+        cond, uncond = text
+        for i in range(start, len(timesteps)):
+            t = timesteps[i]
+            with torch.set_grad_enabled(i >= grad_from):
+                x = latents if i >= grad_from else latents.detach()
+                velocity = wan_velocity(self.pipe, x, t, cond, uncond, self.guidance, step_index=i,
+                                        num_steps=len(timesteps))
+                latents = scheduler.step(velocity, t, x, return_dict=False)[0]
+        return latents
+
+    def noise(self, shape: tuple[int, ...], gen: torch.Generator) -> torch.Tensor:
+        return torch.randn(shape, generator=gen).to(self.device)
+
+    def source_latents(self, text, clips: np.ndarray | None, shape: tuple[int, ...], gen: torch.Generator
+                       ) -> torch.Tensor:
+        """The video the step edits: sampled by the current model in ``source_steps`` (no graph), or data clips
+        encoded and normalised."""
+        if clips is None:
+            with torch.no_grad():
+                return self.denoise(self.noise(shape, gen), text, self.cfg.source_steps, 0, self.cfg.source_steps)
+        return self.encode_clips(clips)
+
+    def encode_clips(self, clips: np.ndarray) -> torch.Tensor:
+        """uint8 clips ``(N, F, H, W, 3)`` at the model's frames and size → normalised Wan latents."""
+        if tuple(clips.shape[1:4]) != (self.num_frames, self.height, self.width):
+            raise ValueError(f"data_file clips must be {self.num_frames} frames of {self.height}×{self.width} for "
+                             f"this Wan model, got {tuple(clips.shape[1:4])}")
+        vae = self.pipe.vae
+        pixels = torch.from_numpy(np.ascontiguousarray(clips)).to(self.device).permute(0, 4, 1, 2, 3)
+        with torch.no_grad():
+            z = vae.encode(pixels.to(vae.dtype) / 127.5 - 1).latent_dist.mode()
+        return self.backbone.normalise(z.float())
+
+    def loss(self, prompts: list[str], gen: torch.Generator, clips: np.ndarray | None = None,
+             full_chain: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Minus the shaped reward of one micro-batch, and the per-video rewards (detached); ``full_chain``
+        samples from pure noise with a graph through every step."""
+        cfg = self.cfg
+        text = self.text(prompts)
+        shape = self.latent_shape(len(prompts))
+        if full_chain:
+            latents = self.denoise(self.noise(shape, gen), text, cfg.num_inference_steps, 0, 0)
+        else:
+            x0 = self.source_latents(text, clips, shape, gen)
+            start, steps = self.start_index, cfg.num_inference_steps
+            noisy = self.backbone.add_noise(x0, self.noise(x0.shape, gen), self.timesteps(steps)[start])
+            latents = self.denoise(noisy, text, steps, start, steps - cfg.grad_steps)
+        return self.reward_of(latents, prompts, gen)
+
+    def reward_of(self, latents: torch.Tensor, prompts: list[str], gen: torch.Generator
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decode the whole clip (see the class note), score one random frame per segment, weigh them in time."""
+        vae = self.pipe.vae
+        video = vae.decode(self.backbone.denormalise(latents.to(vae.dtype)), return_dict=False)[0]
+        frames = video.shape[2]
+        pixels = video.float().add(1).div(2).clamp(0, 1).permute(0, 2, 1, 3, 4)  # (B, F, 3, H, W)
+        picked = segment_frames(frames, self.cfg.segments, gen)
+        per_frame = self.reward(pixels[:, picked.to(pixels.device)], prompts)
+        per_video = shape_video_reward(per_frame, picked, frames, self.cfg.attenuation)
+        return -per_video.mean(), per_video.detach()
+
+
+def peak_memory(fn: Callable[[], object]) -> tuple[object, dict[str, float | None]]:
+    """``fn()`` and the peak of the tensor memory it allocated above what was live when it started, in MiB:
+    ``cpu`` from the PyTorch profiler's allocation records (every allocation and free in time order; RSS
+    would hide it behind memory malloc keeps for reuse) and ``cuda`` (the allocator's peak; None without CUDA).
+    What the trainer's figures of one step's memory come from."""
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        cuda_before = torch.cuda.memory_allocated()
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        result = fn()
+    # an op's own allocations net of its own frees, at its start; frees outside ops are "[memory]" events
+    changes = sorted((e.time_range.start, e.self_cpu_memory_usage) for e in prof.events() if e.self_cpu_memory_usage)
+    live = peak = 0
+    for _, change in changes:
+        live += change
+        peak = max(peak, live)
+    figures: dict[str, float | None] = {"cpu": peak / 2**20, "cuda": None}
+    if cuda:
+        torch.cuda.synchronize()
+        figures["cuda"] = (torch.cuda.max_memory_allocated() - cuda_before) / 2**20
+    return result, figures
+
+
+def tuned_models(pipe) -> list[torch.nn.Module]:
+    """The modules that carry the LoRA: the UNet, or every Wan expert."""
+    return list(wan_experts(pipe).values()) if is_wan(pipe) else [pipe.unet]
+
+
 def validate(pipe, prompts: list[str], judge, reward, cfg: FinetuneConfig, guidance: float) -> dict:
-    """Generate each validation prompt with fixed seeds by ``pipe`` (whose UNet carries the LoRA being
-    trained); the judge's mean score and the reward's."""
+    """Generate each validation prompt with fixed seeds by ``pipe`` (whose UNet or Wan experts carry the LoRA
+    being trained); the judge's mean score and the reward's."""
     from t2v.generation import generate
 
-    unet = pipe.unet
-    was_training = unet.training
-    unet.eval()
+    models = tuned_models(pipe)
+    was_training = [model.training for model in models]
+    for model in models:
+        model.eval()
     judged, rewarded = [], []
     try:
         for i, prompt in enumerate(prompts):
@@ -178,7 +363,8 @@ def validate(pipe, prompts: list[str], judge, reward, cfg: FinetuneConfig, guida
             with torch.no_grad():
                 rewarded.append(float(reward(frames_from_uint8(frames), [prompt]).mean()))
     finally:
-        unet.train(was_training)
+        for model, was in zip(models, was_training, strict=True):
+            model.train(was)
     out = {"validation_reward": float(np.mean(rewarded))}
     if judged:
         out["validation_judge"] = float(np.mean(judged))
@@ -229,11 +415,27 @@ def plot_log(folder: Path) -> Path:
     return line_chart(panels, folder / PLOT_FILE)
 
 
-def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
-    """Run (or resume) a fine-tune; returns the LoRA folder. ``judge`` overrides ``cfg.validation_judge``."""
+def average_gradients(params: list[torch.Tensor], accelerator) -> None:
+    """Average the LoRA gradients over processes in one all-reduce. Wan's experts are called through
+    ``wan_velocity`` on the pipeline's own modules, so they are not wrapped for data parallelism and their
+    gradients are averaged here instead; a parameter no process reached keeps no gradient (AdamW skips it)."""
+    if accelerator.num_processes == 1:
+        return
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params]
+                     + [torch.tensor([float(p.grad is not None) for p in params], device=params[0].device)])
+    flat = accelerator.reduce(flat, reduction="sum")
+    reached = flat[-len(params):]
+    offset = 0
+    for p, count in zip(params, reached, strict=True):
+        n = p.numel()
+        p.grad = flat[offset:offset + n].view_as(p) / accelerator.num_processes if count > 0 else None
+        offset += n
+
+
+def _start(cfg: FinetuneConfig):
+    """The accelerator and the output folder (with the run's config.json, written by the main process)."""
     from accelerate import Accelerator
 
-    from t2v.models import load_pipeline
     from t2v.processes import uses_cpu
 
     accelerator = Accelerator(cpu=uses_cpu(), mixed_precision=cfg.mixed_precision,
@@ -242,35 +444,84 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(cfg.to_json())
-    pipe = load_pipeline(cfg.model)
+    return accelerator, out
+
+
+def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
+    """Run (or resume) a fine-tune of ``cfg.model`` (tiny-shapes, an AnimateDiff or a Wan folder); returns the
+    LoRA folder. ``judge`` overrides ``cfg.validation_judge``."""
+    from t2v.models import load_pipeline
+
+    accelerator, out = _start(cfg)
+    return _finetune(load_pipeline(cfg.model), cfg, accelerator, out, judge, None)
+
+
+def finetune(pipe, cfg: FinetuneConfig, *, judge: Callable | None = None, reward: Reward | None = None) -> Path:
+    """:func:`train` on a pipeline already built (``cfg.model`` is not read): an AnimateDiff pipeline or a Wan
+    one (2.1, or 2.2 with two experts, both of which get the LoRA). ``reward`` overrides ``cfg.reward``."""
+    accelerator, out = _start(cfg)
+    return _finetune(pipe, cfg, accelerator, out, judge, reward)
+
+
+def _finetune(pipe, cfg: FinetuneConfig, accelerator, out: Path, judge: Callable | None,
+              reward: Reward | None) -> Path:
+    from t2v.world.spec import MAX_FRAMES, MAX_SIZE, MIN_FRAMES, MIN_SIZE
+
     pipe.set_progress_bar_config(disable=True)
     pipe.vae.requires_grad_(False)
     pipe.text_encoder.requires_grad_(False)
-    guidance = cfg.guidance_scale if cfg.guidance_scale is not None else \
-        float(pipe.config.get("native_guidance_scale") or 7.5)
-    unet = pipe.unet
-    params = add_lora(unet, rank=cfg.lora_rank, alpha=cfg.lora_alpha, targets=cfg.lora_targets,
-                      blocks=cfg.lora_blocks, seed=cfg.seed)
+    wan = is_wan(pipe)
+    lora_options = dict(rank=cfg.lora_rank, alpha=cfg.lora_alpha, targets=cfg.lora_targets, blocks=cfg.lora_blocks,
+                        seed=cfg.seed)
+    if wan:
+        guidance = cfg.guidance_scale if cfg.guidance_scale is not None else wan_guidance(pipe)
+        params = add_wan_lora(pipe, **lora_options)
+        models = list(wan_experts(pipe).values())
+        frames, side, _ = wan_video_shape(pipe)
+        frames, side = min(max(frames, MIN_FRAMES), MAX_FRAMES), min(max(side, MIN_SIZE), MAX_SIZE)  # for shapes-*
+    else:
+        guidance = cfg.guidance_scale if cfg.guidance_scale is not None else \
+            float(pipe.config.get("native_guidance_scale") or 7.5)
+        unet = pipe.unet
+        params = add_lora(unet, **lora_options)
+        models = [unet]
+        frames, side = int(pipe.config.get("native_num_frames") or 8), unet.config.sample_size * pipe.vae_scale_factor
     if cfg.gradient_checkpointing:
-        unet.enable_gradient_checkpointing()
-    reward = reward_for(cfg)
+        for model in models:
+            model.enable_gradient_checkpointing()
+    reward_name = cfg.reward if reward is None else reward.name
+    reward = reward_for(cfg) if reward is None else reward
     if not reward.differentiable:
-        raise ValueError(f"reward {cfg.reward!r} is not differentiable: use it for best-of-N selection instead")
-    frames, side = int(pipe.config.get("native_num_frames") or 8), unet.config.sample_size * pipe.vae_scale_factor
+        raise ValueError(f"reward {reward_name!r} is not differentiable: use it for best-of-N selection instead")
     data_clips, data_prompts = read_data_file(cfg.data_file) if cfg.video_source == "data" else (None, None)
     prompts = data_prompts or load_prompts(cfg.prompts, cfg.num_prompts, what="prompts", frames=frames, size=side)
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+
+    def lora_states() -> dict[str, LoraState]:
+        return wan_lora_states(pipe) if wan else {"lora": LoraState(accelerator.unwrap_model(models[0]))}
+
     step, spent, spent_cpu = 0, 0.0, 0.0  # training before this process, wall and CPU seconds (resumes add up)
     checkpoint = out / CHECKPOINT_DIR
     if find_state(checkpoint) is not None:
-        meta = load_state(checkpoint, models={"lora": LoraState(unet)}, optimizer=optimizer)
+        meta = load_state(checkpoint, models=lora_states(), optimizer=optimizer)
         step, spent, spent_cpu = meta["step"], float(meta.get("seconds", 0.0)), float(meta.get("cpu_seconds", 0.0))
         logger.info("resumed at step %d from %s", step, checkpoint)
     if accelerator.is_main_process:
         trim_log(out, step if step else -1)  # a fresh start logs its step-0 validation anew
-    unet.train()
-    unet, optimizer = accelerator.prepare(unet, optimizer)
-    objective = EditingObjective(pipe, reward, cfg, guidance)
+    for model in models:
+        model.train()
+    if wan:  # the experts stay unwrapped (wan_velocity calls the pipeline's own): see average_gradients
+        pipe.to(accelerator.device)
+        optimizer = accelerator.prepare(optimizer)
+        wan_objective = FlowEditingObjective(pipe, reward, cfg, guidance)
+        compute_loss = wan_objective.loss
+    else:
+        unet, optimizer = accelerator.prepare(unet, optimizer)
+        models = [unet]
+        objective = EditingObjective(pipe, reward, cfg, guidance)
+
+        def compute_loss(batch: list[str], gen: torch.Generator, clips: np.ndarray | None):
+            return objective.loss(unet, batch, gen, clips)
     if judge is None and accelerator.is_main_process:
         judge = load_judge(cfg.validation_judge)
     val_prompts = load_prompts(cfg.validation_prompts, cfg.num_validation_prompts, what="validation_prompts",
@@ -288,10 +539,12 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
             idx = batch_prompt_indices(step, micro, cfg, len(prompts), accelerator.process_index,
                                        accelerator.num_processes)
             clips = data_clips[idx] if data_clips is not None else None
-            with accelerator.accumulate(unet), accelerator.autocast():
-                loss, per_video = objective.loss(unet, [prompts[i] for i in idx], gen, clips)
+            with accelerator.accumulate(*models), accelerator.autocast():
+                loss, per_video = compute_loss([prompts[i] for i in idx], gen, clips)
                 accelerator.backward(loss)
                 if accelerator.sync_gradients:
+                    if wan:
+                        average_gradients(params, accelerator)
                     accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -313,14 +566,16 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
                             (time.time() - started) / len(rewards_seen),
                             "".join(f" {k} {v:.4f}" for k, v in record.items() if k.startswith("validation")))
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                save_state(checkpoint, models={"lora": LoraState(accelerator.unwrap_model(unet))},
-                           optimizer=optimizer,
+                save_state(checkpoint, models=lora_states(), optimizer=optimizer,
                            meta={"step": step, "config": asdict(cfg), "seconds": record["seconds"],
                                  "cpu_seconds": record["cpu_seconds"]})
         accelerator.wait_for_everyone()
     lora_dir = out / LORA_DIR
     if accelerator.is_main_process:
-        save_lora(accelerator.unwrap_model(unet), lora_dir)
+        if wan:
+            save_wan_lora(pipe, lora_dir)
+        else:
+            save_lora(accelerator.unwrap_model(models[0]), lora_dir)
         plot_log(out)
         logger.info("wrote %s and %s", lora_dir, out / PLOT_FILE)
     accelerator.wait_for_everyone()

@@ -19,10 +19,14 @@ def model_defaults(pipe) -> dict[str, int | float]:
     the UNet. ``size`` is the side of a square native frame (None when the frame is not square, as on Wan's
     480×832); ``height`` and ``width`` are always given.
     """
-    if getattr(pipe, "unet", None) is None and hasattr(pipe, "native_frame_size"):
-        height, width = pipe.native_frame_size
+    if getattr(pipe, "unet", None) is None:  # Wan: a T2VWanPipeline states them; a stock one has diffusers'
+        from .pipelines import pipeline_t2v_wan as wan
+
+        height, width = getattr(pipe, "native_frame_size", (wan.STOCK_HEIGHT, wan.STOCK_WIDTH))
         return {"size": height if height == width else None, "height": height, "width": width,
-                "frames": pipe.default_num_frames, "fps": pipe.default_fps, "guidance": pipe.default_guidance_scale}
+                "frames": getattr(pipe, "default_num_frames", wan.STOCK_NUM_FRAMES),
+                "fps": getattr(pipe, "default_fps", wan.STOCK_FPS),
+                "guidance": getattr(pipe, "default_guidance_scale", wan.STOCK_GUIDANCE_SCALE)}
     config = pipe.config
     sample = pipe.unet.config.sample_size
     side = (sample if isinstance(sample, int) else sample[0]) * pipe.vae_scale_factor

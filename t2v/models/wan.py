@@ -258,10 +258,16 @@ def load_wan_pipeline(model: str, layout: WanLayout, dtype: Any = None):
     return pipeline_class.from_pretrained(model, **kwargs)
 
 
+SECOND_EXPERT_LORA = "pytorch_lora_weights_transformer_2.safetensors"
+
+
 def load_wan_lora(pipe, lora: str, scale: float) -> None:
     """A LoRA into the Wan transformer, and into both experts of a two-expert model (each denoises part of the
-    steps, so a LoRA in one of them would act on only those steps)."""
+    steps, so a LoRA in one of them would act on only those steps). A folder written by reward fine-tuning
+    holds the low-noise expert's own LoRA in :data:`SECOND_EXPERT_LORA`; a single LoRA goes into both."""
     experts = [name for name in ("transformer", "transformer_2") if getattr(pipe, name, None) is not None]
+    second = Path(lora).expanduser() / SECOND_EXPERT_LORA
     for name in experts:
-        pipe.load_lora_weights(lora, adapter_name="t2v", load_into_transformer_2=name == "transformer_2")
+        kwargs = {"weight_name": SECOND_EXPERT_LORA} if name == "transformer_2" and second.is_file() else {}
+        pipe.load_lora_weights(lora, adapter_name="t2v", load_into_transformer_2=name == "transformer_2", **kwargs)
     pipe.set_adapters(["t2v"], adapter_weights=[scale])
