@@ -78,3 +78,12 @@ def test_edit_on_wan_is_refused_in_one_line(wan_dir, inputs, tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not supported on Wan" in err[0] and not out.exists()
+
+
+def test_finetune_on_wan_writes_a_lora(wan_dir, tmp_path):
+    out = tmp_path / "run"
+    assert cli("finetune", "--model", str(wan_dir), "--output-dir", str(out), "--steps", "1",
+               "--num-inference-steps", "4", "--noise-fraction", "0.75", "--grad-steps", "1", "--source-steps", "1",
+               "--num-prompts", "2", "--num-validation-prompts", "1", "--validation-judge", "",
+               "--checkpoint-every", "1") == 0
+    assert (out / "lora" / "pytorch_lora_weights.safetensors").is_file()
