@@ -225,3 +225,28 @@ def test_story_refusals_on_wan():
     script.scenes[0].frames = 8
     with pytest.raises(ValueError, match="scenes\\[0\\].frames"):
         pipe(script, num_inference_steps=2)
+
+
+def test_an_expand_timesteps_model_runs_the_shared_loop_like_stock_and_takes_keyframes():
+    """TI2V-5B's layout (48-channel VAE, per-token timesteps): plain generation equals stock, and given frames
+    are pinned the same way."""
+    from diffusers import WanPipeline
+
+    from tests.tiny_wan import tiny_ti2v_components
+
+    stock = WanPipeline(**tiny_ti2v_components())
+    stock.set_progress_bar_config(disable=True)
+    expected = stock("a red ball", output_type="np", **tiny_call_kwargs(height=32, width=32)).frames[0]
+    pipe = TransitionWanPipeline(**tiny_ti2v_components(), native_num_frames=NUM_FRAMES, native_height=32,
+                                 native_width=32, native_max_sequence_length=16)
+    pipe.set_progress_bar_config(disable=True)
+    frames = pipe.generate_with_given("a red ball", NUM_FRAMES, num_inference_steps=2, guidance_scale=5.0,
+                                      generator=seeded())
+    np.testing.assert_allclose(frames, np.rint(expected * 255), atol=1)
+    keys = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    record: dict = {}
+    pipe.generate_with_given("a red ball", NUM_FRAMES, keys, [0, 8], num_inference_steps=2, generator=seeded(),
+                             record=record)
+    placed, mask = pipe.encode_given(keys, [0, 8], NUM_FRAMES, record["latents"])
+    assert mask.flatten().tolist() == [True, False, True]
+    torch.testing.assert_close(record["latents"][:, :, 2], placed[:, :, 2], atol=1e-6, rtol=0)
