@@ -110,12 +110,14 @@ class T2VWanPipeline(WanPipeline):
         """Height and width must be multiples of this: the VAE's spatial factor times the patch."""
         return self.vae_scale_factor_spatial * int(self.denoiser.config.patch_size[1])
 
-    def check_wan_shape(self, num_frames: int, height: int, width: int) -> None:
-        """Wan's shape rules, checked before any work."""
+    def check_wan_shape(self, num_frames: int, height: int, width: int, max_frames: int | None = None) -> None:
+        """Wan's shape rules, checked before any work: frames ``4k+1`` (at most ``max_frames`` when given),
+        sides multiples of :attr:`size_multiple`."""
         step = self.vae_scale_factor_temporal
         if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1 or (
-                num_frames - 1) % step:
-            raise ValueError(f"num_frames must be {step}k+1 (1, {step + 1}, {2 * step + 1}, ...) on Wan, "
+                num_frames - 1) % step or (max_frames is not None and num_frames > max_frames):
+            most = f" and at most {max_frames} (the model's length)" if max_frames is not None else ""
+            raise ValueError(f"num_frames must be {step}k+1 (1, {step + 1}, {2 * step + 1}, ...){most} on Wan, "
                              f"got {num_frames!r}")
         for name, value in (("height", height), ("width", width)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value % self.size_multiple:
@@ -128,11 +130,8 @@ class T2VWanPipeline(WanPipeline):
     guidance_scale_2: float | None = None  # the low-noise expert's guidance on two-expert models (None: the same)
 
     def check_frame_count(self, num_frames: int) -> None:
-        step = self.vae_scale_factor_temporal
-        if isinstance(num_frames, bool) or not isinstance(num_frames, int) or not 1 <= num_frames <= self.frame_limit \
-                or (num_frames - 1) % step:
-            raise ValueError(f"num_frames must be {step}k+1 and at most {self.frame_limit} (the model's length) on "
-                             f"Wan, got {num_frames!r}")
+        height, width = self.native_frame_size
+        self.check_wan_shape(num_frames, height, width, max_frames=self.frame_limit)
 
     def valid_frame_count(self, num_frames: int) -> int:
         """The fewest frames at least ``num_frames`` that Wan takes (``4k+1``)."""
