@@ -78,7 +78,10 @@ class DenoiseLoopMixin:
                 latents = hooks.after_step(i, int(t), latents)
             return latents
 
-        with self.progress_bar(total=len(timesteps)) as progress_bar:
+        from t2v.models.caching import caching_disabled
+
+        resampling = hooks.resample is not None and hooks.resample_rounds > 0  # a re-run step is no next step
+        with caching_disabled(self, disabled=resampling), self.progress_bar(total=len(timesteps)) as progress_bar:
             for i, t in enumerate(timesteps):
                 if hooks.before_step is not None:
                     hooks.before_step(i, int(t), latents)

@@ -459,8 +459,11 @@ def train(cfg: FinetuneConfig, judge: Callable | None = None) -> Path:
 def finetune(pipe, cfg: FinetuneConfig, *, judge: Callable | None = None, reward: Reward | None = None) -> Path:
     """:func:`train` on a pipeline already built (``cfg.model`` is not read): an AnimateDiff pipeline or a Wan
     one (2.1, or 2.2 with two experts, both of which get the LoRA). ``reward`` overrides ``cfg.reward``."""
+    from t2v.models.caching import caching_disabled
+
     accelerator, out = _start(cfg)
-    return _finetune(pipe, cfg, accelerator, out, judge, reward)
+    with caching_disabled(pipe):  # a cache would hand back stale activations that carry no gradient
+        return _finetune(pipe, cfg, accelerator, out, judge, reward)
 
 
 def _finetune(pipe, cfg: FinetuneConfig, accelerator, out: Path, judge: Callable | None,

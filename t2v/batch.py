@@ -50,9 +50,10 @@ _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """How the batch's videos are made. ``model`` … ``guidance`` and ``seed`` (the seed of lines that give
-    none) are part of each item's key; ``device``, ``cpu_offload`` and ``attention`` are not, since they
-    change where and how fast a video is made, not which video it is."""
+    """How the batch's videos are made. ``model`` … ``guidance``, the cache settings and ``seed`` (the seed of
+    lines that give none) are part of each item's key (a cache changes the video a little); ``device``,
+    ``cpu_offload`` and ``attention`` are not, since they change where and how fast a video is made, not
+    which video it is."""
 
     model: str = "tiny-shapes"
     motion_adapter: str | None = None
@@ -64,6 +65,9 @@ class BatchSettings:
     device: str | None = None
     cpu_offload: bool = False
     attention: str = "sdpa"
+    cache: str | None = None  # transformer (Wan) models: "first-block", "mag" or "taylorseer"
+    cache_threshold: float | None = None
+    mag_ratios: str | None = None
 
     def check(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= 1000:
@@ -75,15 +79,26 @@ class BatchSettings:
         if self.dtype not in (None, "float32", "float16", "bfloat16"):
             raise ValueError(f"dtype must be float32, float16, bfloat16 or None, got {self.dtype!r}")
         from .models.attention import check_attention
+        from .models.caching import check_cache
 
         check_attention(self.attention)
+        check_cache(self.cache, None if self.cache_threshold is None else {"threshold": self.cache_threshold})
+        if self.mag_ratios is not None and self.cache != "mag":
+            raise ValueError(f"mag_ratios is for cache 'mag', got cache {self.cache!r}")
 
     def keyed(self) -> dict[str, Any]:
         """The settings that decide an item's video (local paths made absolute: a rerun from another folder
         finds the same keys)."""
         return {"model": _local_absolute(self.model), "motion_adapter": _local_absolute(self.motion_adapter),
                 "lora": _local_absolute(self.lora), "dtype": self.dtype, "steps": self.steps,
-                "guidance": self.guidance}
+                "guidance": self.guidance, **self.cache_key()}
+
+    def cache_key(self) -> dict[str, Any]:
+        """The cache settings, only when a cache is on (so keys of uncached batches stay as they were)."""
+        if self.cache is None:
+            return {}
+        return {"cache": self.cache, "cache_threshold": self.cache_threshold,
+                "mag_ratios": _local_absolute(self.mag_ratios)}
 
 
 def _local_absolute(name: str | None) -> str | None:
@@ -323,7 +338,10 @@ class _Worker:
             s = self.settings
             self.pipe = load_pipeline(s.model, motion_adapter=s.motion_adapter, lora=s.lora,
                                       dtype=getattr(torch, s.dtype) if s.dtype else None, device=self.device,
-                                      cpu_offload=s.cpu_offload, attention=s.attention)
+                                      cpu_offload=s.cpu_offload, attention=s.attention, cache=s.cache,
+                                      cache_options=None if s.cache_threshold is None else {
+                                          "threshold": s.cache_threshold},
+                                      mag_ratios=s.mag_ratios)
             self.pipe.set_progress_bar_config(disable=True)  # a line per item says how far the batch is
         return self.pipe
 

@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "t2v.commands.finetune",
     "t2v.commands.demo",
     "t2v.commands.models",
+    "t2v.commands.cache",
 )
 
 

@@ -10,6 +10,9 @@ from typing import Any, TypeVar
 
 _Number = TypeVar("_Number", int, float)
 
+CACHE_CHOICES: tuple[str, ...] = ("first-block", "mag", "taylorseer")  # t2v.models.caching.CACHE_KINDS, without
+# importing torch to build the parser
+
 
 class OutputError(OSError):
     """The output file cannot be written: exit 1 in the CLI. Never a FileNotFoundError, which the CLI
@@ -80,7 +83,31 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cpu-offload", action="store_true", help="offload idle models to the CPU (GPU only)")
     parser.add_argument("--attention", default="sdpa", metavar="BACKEND",
                         help="attention backend: sdpa (default, PyTorch's fused attention) or xformers (needs the "
-                             "xformers package and a CUDA device; otherwise a warning and sdpa)")
+                             "xformers package and a CUDA device; otherwise a warning and sdpa); on Wan models also "
+                             "a diffusers backend: flash, sage, flex, ... (one that cannot run here: a warning and "
+                             "sdpa)")
+    parser.add_argument("--cache", choices=CACHE_CHOICES, default=None,
+                        help="Wan models: reuse work between denoising steps with a diffusers cache: first-block "
+                             "(threshold 0.05), mag (threshold 0.06; needs `t2v cache calibrate` first) or "
+                             "taylorseer (a full step every 5); faster, slightly different output")
+    parser.add_argument("--cache-threshold", type=non_negative_float, default=None, metavar="X",
+                        help="the first-block or mag cache's threshold: higher skips more (0: never skips)")
+    parser.add_argument("--mag-ratios", default=None, metavar="FILE",
+                        help="the magnitude ratios for --cache mag (default: mag_ratios.json in the model folder, "
+                             "as `t2v cache calibrate` writes it)")
+
+
+def cache_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """``load_pipeline``'s cache arguments from ``--cache``, ``--cache-threshold`` and ``--mag-ratios``."""
+    cache = getattr(args, "cache", None)
+    threshold = getattr(args, "cache_threshold", None)
+    mag_ratios = getattr(args, "mag_ratios", None)
+    if threshold is not None and cache not in ("first-block", "mag"):
+        raise ValueError(f"--cache-threshold is for --cache first-block or mag, got --cache {cache}")
+    if mag_ratios is not None and cache != "mag":
+        raise ValueError(f"--mag-ratios is for --cache mag, got --cache {cache}")
+    return {"cache": cache, "cache_options": {"threshold": threshold} if threshold is not None else None,
+            "mag_ratios": mag_ratios}
 
 
 def load_from_args(args: argparse.Namespace):
@@ -90,4 +117,5 @@ def load_from_args(args: argparse.Namespace):
 
     dtype = getattr(torch, args.dtype) if args.dtype else None
     return load_pipeline(args.model, motion_adapter=args.motion_adapter, lora=args.lora, dtype=dtype,
-                         device=args.device, cpu_offload=args.cpu_offload, attention=args.attention)
+                         device=args.device, cpu_offload=args.cpu_offload, attention=args.attention,
+                         **cache_from_args(args))

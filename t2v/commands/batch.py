@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = BatchSettings(model=args.model, motion_adapter=args.motion_adapter, lora=args.lora,
                              dtype=args.dtype, steps=args.steps, guidance=args.guidance, seed=args.seed,
-                             device=args.device, cpu_offload=args.cpu_offload, attention=args.attention)
+                             device=args.device, cpu_offload=args.cpu_offload, attention=args.attention,
+                             cache=args.cache, cache_threshold=args.cache_threshold, mag_ratios=args.mag_ratios)
     result = run_batch(args.prompts, args.out, settings, evaluate=args.evaluate, on_item=_print_item)
     from ..processes import process_state
 

@@ -10,12 +10,22 @@ base to which a motion adapter is added.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .attention import check_attention, set_attention
+from .caching import (
+    check_cache,
+    check_cache_for,
+    default_mag_ratios_path,
+    enable_caching,
+    mag_ratios_for,
+    refuse_cache_on_unet,
+)
 from .tiny_shapes import MODEL_CARD, TINY_SHAPES, is_tiny_shapes_folder, load_tiny_shapes_format, tiny_shapes_path
 from .wan import (
     check_dtype,
@@ -52,6 +62,9 @@ def load_pipeline(
     device: str | torch.device | None = None,
     cpu_offload: bool = False,
     attention: str = "sdpa",
+    cache: str | None = None,
+    cache_options: Mapping[str, Any] | None = None,
+    mag_ratios: str | os.PathLike[str] | None = None,
 ):
     """A ready pipeline: :class:`~t2v.pipelines.T2VAnimateDiffPipeline` (diffusers' ``AnimateDiffPipeline`` that
     keeps the model's native frames, fps and guidance as settings) for tiny-shapes and AnimateDiff models; for Wan,
@@ -69,15 +82,28 @@ def load_pipeline(
         device: where to put the pipeline (ignored with ``cpu_offload``).
         cpu_offload: keep weights on the CPU and move each model to the GPU only while it runs.
         attention: ``"sdpa"`` (PyTorch's fused attention, diffusers' default processors) or ``"xformers"``
-            (memory-efficient attention; needs the package and a CUDA device, else a warning and SDPA).
-            diffusers' other backend names (flash, sage, ...) are refused: UNet processors do not use them.
-            Wan models take ``"sdpa"`` only, for now.
+            (memory-efficient attention; on a UNet it needs the package and a CUDA device, else a warning and
+            SDPA). Wan models also take diffusers' backend names (``"flash"``, ``"sage"``, ``"flex"``, ...), set
+            on both experts and probed with a tiny forward; one that cannot run gives a warning and SDPA, and the
+            ``*_hub`` ones are refused offline. UNet models refuse those names: their processors do not use them.
+        cache: ``None``, ``"first-block"``, ``"mag"`` or ``"taylorseer"``: diffusers' caches on the Wan
+            transformer (both experts), which skip work between neighbouring denoising steps
+            (:mod:`t2v.models.caching` gives the defaults and why). Refused on UNet models.
+        cache_options: overrides of the cache's settings, e.g. ``{"threshold": 0.1}``.
+        mag_ratios: for ``cache="mag"``, the file of magnitude ratios ``t2v cache calibrate`` wrote for this
+            model (default: ``mag_ratios.json`` in the model folder, or t2v's cache folder for a hub id).
     """
     if not isinstance(model, str) or not model.strip():
         raise ValueError(f"model must be a non-empty name, folder or hub id, got {model!r}")
     check_attention(attention)  # before minutes of loading
+    check_cache(cache, cache_options)
+    if mag_ratios is not None and cache != "mag":
+        raise ValueError(f"mag_ratios is for cache='mag', got cache={cache!r}")
     is_wan = False
+    ratios = None
     if model == TINY_SHAPES or (_is_local_dir(model) and is_tiny_shapes_folder(Path(model).expanduser())):
+        check_attention(attention, transformer=False)
+        refuse_cache_on_unet(cache, model)
         if isinstance(dtype, dict):
             raise ValueError("dtype must be one torch dtype for a tiny-shapes model (a dict by component is for "
                              f"diffusers model folders), got {dtype!r}")
@@ -87,8 +113,10 @@ def load_pipeline(
         index = _model_index(model)
         is_wan = is_wan_index(index)
         if is_wan:
-            pipe = _load_wan(model, index, motion_adapter, dtype, attention)
+            pipe, ratios = _load_wan(model, index, motion_adapter, dtype, cache, mag_ratios)
         else:
+            check_attention(attention, transformer=False)
+            refuse_cache_on_unet(cache, model)
             pipe = _load_diffusers_pipeline(model, motion_adapter, dtype, index)
     if lora is not None:
         if not Path(lora).expanduser().exists() and _looks_local(lora):
@@ -98,6 +126,7 @@ def load_pipeline(
         else:
             pipe.load_lora_weights(lora, adapter_name="t2v")
             pipe.set_adapters(["t2v"], adapter_weights=[lora_scale])
+    enable_caching(pipe, cache, options=cache_options, mag_ratios=ratios)  # before offloading wraps the models
     if cpu_offload:
         pipe.enable_model_cpu_offload()
     elif device is not None:
@@ -134,21 +163,26 @@ def _model_index(model: str) -> dict[str, Any] | None:
         raise _missing_model_error(model, err) from err
 
 
-def _load_wan(model: str, index: dict[str, Any], motion_adapter: str | None, dtype: Any, attention: str):
+def _load_wan(model: str, index: dict[str, Any], motion_adapter: str | None, dtype: Any, cache: str | None,
+              mag_ratios: str | os.PathLike[str] | None) -> tuple[Any, dict[str, Any] | None]:
+    """The pipeline, and for ``cache="mag"`` its experts' ratios (read, like every check here, before the
+    weights)."""
     if motion_adapter is not None:
         raise ValueError(f"motion_adapter is for AnimateDiff image bases; {model!r} is a Wan video model")
-    if attention != "sdpa":
-        raise ValueError(f"attention {attention!r} is for UNet (AnimateDiff) models; Wan models run on 'sdpa' for "
-                         "now (diffusers' attention backends for Wan's transformer are not wired up yet)")
     try:
         layout = read_wan_layout(model, index)
     except OSError as err:
         raise _missing_model_error(model, err) from err
     check_dtype(dtype, layout.components)
     check_wan_extras(layout)
+    check_cache_for(cache, layout.pipeline_class)
+    ratios = None
+    if cache == "mag":
+        ratios = {"experts": mag_ratios_for(mag_ratios if mag_ratios is not None else default_mag_ratios_path(model),
+                                            layout.experts, model)}
     logger.info("loading %s as %s (%s)", model, layout.pipeline_class, layout.name)
     try:
-        return load_wan_pipeline(model, layout, dtype)
+        return load_wan_pipeline(model, layout, dtype), ratios
     except OSError as err:
         raise _missing_model_error(model, err) from err
 

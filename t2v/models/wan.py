@@ -114,8 +114,13 @@ class WanLayout:
         return max(multiple, 16) if self.pipeline_class == I2V_CLASS else multiple
 
     @property
-    def lora_targets(self) -> tuple[str, ...]:
+    def experts(self) -> tuple[str, ...]:
+        """The transformers present: where a LoRA goes, and what an attention backend or a cache is set on."""
         return tuple(name for name in ("transformer", "transformer_2") if name in self.components)
+
+    @property
+    def lora_targets(self) -> tuple[str, ...]:
+        return self.experts
 
 
 def _task(pipeline_class: str, transformer: dict[str, Any], expand_timesteps: bool) -> str:
