@@ -8,7 +8,7 @@ pixel frames each latent frame holds.
 * :class:`UNetBackbone` answers for AnimateDiff: DDPM-family schedulers predicting ε, v or the sample
   (``x_t = α·x0 + σ·ε`` with ``α² + σ² = 1``); latents scaled by the VAE's ``scaling_factor``; one latent
   frame per pixel frame.
-* :class:`FlowBackbone` answers for Wan: flow matching (``x_t = (1-σ)·x0 + σ·ε`` with ``σ = t / 1000``,
+* :class:`FlowBackbone` answers for Wan: flow matching (``x_t = (1-σ)·x0 + σ·ε`` with σ the schedule's,
   the model predicting the velocity ``ε - x0``); latents normalised per channel by the VAE's
   ``latents_mean`` / ``latents_std``; a causal VAE that keeps pixel frame 0 alone in latent frame 0 and
   packs each next ``4`` frames into one latent frame. A given pixel frame can therefore only be pinned
@@ -118,6 +118,7 @@ class FlowBackbone:
     latents_mean: torch.Tensor  # (C,)
     latents_std: torch.Tensor  # (C,)
     temporal_factor: int = 4
+    scheduler: object | None = None  # its set schedule, when there is one, gives each timestep's exact σ
 
     @classmethod
     def of(cls, pipe) -> FlowBackbone:
@@ -125,12 +126,23 @@ class FlowBackbone:
         return cls(num_train_timesteps=int(pipe.scheduler.config.num_train_timesteps),
                    latents_mean=torch.tensor(config.latents_mean, dtype=torch.float32),
                    latents_std=torch.tensor(config.latents_std, dtype=torch.float32),
-                   temporal_factor=int(getattr(pipe, "vae_scale_factor_temporal", 4)))
+                   temporal_factor=int(getattr(pipe, "vae_scale_factor_temporal", 4)), scheduler=pipe.scheduler)
+
+    def sigma(self, timestep: torch.Tensor | int | float) -> float:
+        """σ of a timestep: the schedule's own where the timestep is one of its steps (UniPC, Wan's shipped
+        scheduler, rounds timesteps to integers, so ``t / 1000`` is off by up to 1e-3 there), else ``t / 1000``."""
+        timesteps = getattr(self.scheduler, "timesteps", None)
+        sigmas = getattr(self.scheduler, "sigmas", None)
+        if timesteps is not None and sigmas is not None:
+            hits = (timesteps.float() == float(timestep)).nonzero()
+            if len(hits):
+                return float(sigmas[int(hits[0])])
+        return float(timestep) / self.num_train_timesteps
 
     def level(self, timestep: torch.Tensor | int | float | None, like: torch.Tensor
               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(1-σ, σ)`` of a timestep (``σ = t / num_train_timesteps``); None is the clean level ``(1, 0)``."""
-        sigma = 0.0 if timestep is None else float(timestep) / self.num_train_timesteps
+        """``(1-σ, σ)`` of a timestep; None is the clean level ``(1, 0)``."""
+        sigma = 0.0 if timestep is None else self.sigma(timestep)
         return (torch.tensor(1.0 - sigma, dtype=like.dtype, device=like.device),
                 torch.tensor(sigma, dtype=like.dtype, device=like.device))
 

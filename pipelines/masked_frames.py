@@ -163,6 +163,15 @@ class MaskedFramesMixin:
             tail = np.concatenate([tail, new])[-context:]
         return np.concatenate(made)
 
+    def check_bridge_length(self, num_frames: int, given: int, name: str = "num_frames") -> None:
+        """A bridge of ``num_frames`` between ``given`` frames must make a window one pass can take (any length
+        up to the model's on AnimateDiff; ``4k+1`` on Wan): a ValueError naming ``name`` and the values that fit."""
+        fits = [n for n in range(1, self.frame_limit - given + 1) if self.valid_frame_count(n + given) == n + given]
+        if num_frames not in fits:
+            shown = ", ".join(map(str, fits[:6])) + (", ..." if len(fits) > 6 else "")
+            raise ValueError(f"{name} must be one of {shown} (with the {given} given frames, a length of the model's "
+                             f"up to {self.frame_limit}), got {num_frames}")
+
     def bridge_frames(self, end_of_a: np.ndarray, start_of_b: np.ndarray, prompt_a: str, prompt_b: str,
                       num_frames: int, prompt: str | None = None, **kwargs) -> np.ndarray:
         """``num_frames`` generated frames from the last frames of A to the first of B; prompts move from A's
@@ -171,10 +180,8 @@ class MaskedFramesMixin:
         if end_of_a.shape[1:] != start_of_b.shape[1:]:
             raise ValueError(f"clips A and B must have the same frame size, got {end_of_a.shape[1:3]} and "
                              f"{start_of_b.shape[1:3]}")
+        self.check_bridge_length(num_frames, len(end_of_a) + len(start_of_b))
         window = len(end_of_a) + num_frames + len(start_of_b)
-        if num_frames < 1 or window > self.frame_limit:
-            raise ValueError(f"num_frames must be in [1, {self.frame_limit - len(end_of_a) - len(start_of_b)}] "
-                             f"(the model's {self.frame_limit} frames less the given ones), got {num_frames}")
         keys = {0: prompt_a, window - 1: prompt_b}
         if prompt:
             keys[window // 2] = prompt

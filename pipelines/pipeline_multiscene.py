@@ -77,8 +77,7 @@ def scene_seeds(script, index: int, tries: int) -> list[int]:
 
 class MultiSceneMixin:
     """The story technique, written once for every backbone: a pipeline class combines it with the masked
-    frames, time-varying prompt and denoising mixins and a t2v base pipeline (AnimateDiff here, Wan in
-    :mod:`t2v.pipelines.pipeline_wan`)."""
+    frames, time-varying prompt and denoising mixins and a t2v base pipeline (AnimateDiff or Wan, below)."""
 
     def check_story_inputs(self, script, num_inference_steps: int, check: bool, judge: Judge | None,
                            max_tries: int, threshold: float, scenes: Sequence[int] | None,
@@ -293,10 +292,12 @@ class MultiSceneMixin:
                                          boundary_path, continuity)
         if output_type not in ("np", "pil"):
             raise ValueError(f"output_type must be 'np' or 'pil', got {output_type!r}")
-        if transitions and not 1 <= transition_frames <= self.frame_limit - 2:
-            raise ValueError(f"transition_frames must be in [1, {self.frame_limit - 2}] (the model's "
-                             f"{self.frame_limit} frames less the two given ends), got {transition_frames}")
+        if transitions:
+            self.check_bridge_length(transition_frames, 2, "transition_frames")
         height, width = height or self.native_frame_size[0], width or self.native_frame_size[1]
+        for name, value in (("height", height), ("width", width)):
+            if value % self.size_multiple:
+                raise ValueError(f"{name} must be a multiple of {self.size_multiple} on this model, got {value}")
         self._cross_attention_kwargs = None
         self._clip_skip = None
         self._interrupt = False
@@ -308,6 +309,7 @@ class MultiSceneMixin:
         kept: list[np.ndarray] = []
         config = getattr(self, "_progress_bar_config", {})
         scenes_bar = tqdm(total=len(chosen), desc="scenes", unit="scene", disable=config.get("disable", False))
+        last_frame = None  # the previous scene's last frame, when it was made in this call
         for index in chosen:
             scene = script.scenes[index]
             if index - 1 in stored and index - 1 not in chosen:
@@ -326,8 +328,11 @@ class MultiSceneMixin:
                     best = (frames, next_boundary, score, seed)
                 if not check or score >= threshold:
                     break
-            previous_end = self.boundary_frame(boundary) if transitions and boundary is not None else None
+            previous_end = None
+            if transitions and boundary is not None:  # the last frame made in this call, else the stored boundary's
+                previous_end = last_frame if last_frame is not None else self.boundary_frame(boundary)
             frames, boundary, score, seed = best
+            last_frame = frames[-1:]
             scene.seed, scene.score = seed, score
             if previous_end is not None:
                 bridge = self.bridge_frames(
@@ -370,8 +375,9 @@ class MultiSceneMixin:
 
     @torch.no_grad()
     def boundary_frame(self, boundary: SceneBoundary) -> np.ndarray:
-        """The previous scene's last frame, decoded from its boundary latents (also when that scene was
-        generated in an earlier call): uint8 ``(1, H, W, 3)``."""
+        """The previous scene's last frame, decoded from its boundary latents, for a scene generated in an
+        earlier call: uint8 ``(1, H, W, 3)``. Exact on AnimateDiff; on Wan the last latent frame holds 4 frames
+        and decodes alone as a first frame, so this is an approximation there."""
         latents = boundary.last_clean.to(self._execution_device, self.vae.dtype)
         return self.decode_to_uint8(latents)
 

@@ -27,6 +27,7 @@ STOCK_NUM_FRAMES = 81
 STOCK_HEIGHT, STOCK_WIDTH = 480, 832
 STOCK_GUIDANCE_SCALE = 5.0
 STOCK_FPS = 16
+STOCK_MAX_SEQUENCE_LENGTH = 512  # diffusers' Wan text length; its 2.1 I2V processors assume it
 
 
 class T2VWanPipeline(WanPipeline):
@@ -40,6 +41,8 @@ class T2VWanPipeline(WanPipeline):
         native_num_frames, native_height, native_width, native_fps, native_guidance_scale (*optional*):
             the model's own settings; `__call__`'s defaults.
         native_max_sequence_length (`int`, *optional*): text tokens per prompt (default 512, diffusers').
+        native_guidance_scale_2 (`float`, *optional*): the low-noise expert's guidance on a two-expert (A14B)
+            model in t2v's story, transition and fine-tuning loops (default: the same as `guidance_scale`).
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class T2VWanPipeline(WanPipeline):
         native_fps: int | None = None,
         native_guidance_scale: float | None = None,
         native_max_sequence_length: int | None = None,
+        native_guidance_scale_2: float | None = None,
     ):
         super().__init__(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
                          transformer=transformer, transformer_2=transformer_2, boundary_ratio=boundary_ratio,
@@ -66,9 +70,12 @@ class T2VWanPipeline(WanPipeline):
                     "native_width": native_width, "native_fps": native_fps,
                     "native_guidance_scale": native_guidance_scale,
                     "native_max_sequence_length": native_max_sequence_length}
+        settings["native_guidance_scale_2"] = native_guidance_scale_2
         for name, value in settings.items():
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                raise ValueError(f"{name} must be a positive number or None, got {value!r}")
+            kind = (int, float) if "guidance" in name else int
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kind) or value <= 0):
+                raise ValueError(f"{name} must be a positive {'number' if kind is not int else 'integer'} or None, "
+                                 f"got {value!r}")
         self.register_to_config(**settings)
 
     @property
@@ -98,7 +105,7 @@ class T2VWanPipeline(WanPipeline):
     @property
     def max_sequence_length(self) -> int:
         """Text tokens per prompt in the t2v mixins (diffusers' Wan default: 512)."""
-        return self.config.get("native_max_sequence_length") or 512
+        return self.config.get("native_max_sequence_length") or STOCK_MAX_SEQUENCE_LENGTH
 
     @property
     def frame_limit(self) -> int:
@@ -127,7 +134,11 @@ class T2VWanPipeline(WanPipeline):
     # -- what the t2v technique mixins ask of a backbone's pipeline (T2VAnimateDiffPipeline answers the same) --
 
     default_context = 1  # a continuation is given the clip's last frame: latent frame 0 holds it alone
-    guidance_scale_2: float | None = None  # the low-noise expert's guidance on two-expert models (None: the same)
+    @property
+    def guidance_scale_2(self) -> float | None:
+        """The low-noise expert's guidance on two-expert models in the t2v loops (None: the same as the high-noise
+        expert's, as in stock)."""
+        return self.config.get("native_guidance_scale_2")
 
     def check_frame_count(self, num_frames: int) -> None:
         height, width = self.native_frame_size
@@ -161,9 +172,9 @@ class T2VWanPipeline(WanPipeline):
         """The given frames as latents, and the mask of the latent frames that hold them.
 
         Wan's causal VAE encodes videos, not frames: the given frames are laid into a video of ``num_frames``
-        in which every other frame holds the nearest given frame, and that video is encoded whole. A latent
-        frame holding a given frame is pinned as a whole chunk, so the (up to 3) frames that share its chunk
-        are held to it: a frame given at index ``k > 0`` is reproduced at ``k`` and its chunk neighbours.
+        in which every other frame holds the nearest given frame (a tie goes to the earlier one), and that
+        video is encoded whole. A latent frame holding a given frame is pinned as a whole chunk, so the (up to
+        3) frames that share its chunk are pinned too, each to the given frame nearest it.
         """
         indices = np.asarray(list(given_indices))
         nearest = np.abs(np.arange(num_frames)[:, None] - indices[None]).argmin(axis=1)

@@ -32,8 +32,7 @@ MODES = ("transition", "image_to_video", "continue")
 
 
 class TransitionMixin:
-    """The three modes over masked temporal inpainting, written once for every backbone (AnimateDiff below,
-    Wan in :mod:`t2v.pipelines.pipeline_wan`)."""
+    """The three modes over masked temporal inpainting, written once for every backbone (AnimateDiff and Wan, below)."""
 
     def check_transition_inputs(self, mode: str, prompt, clip_a, clip_b, prompt_a, prompt_b, image, clip,
                                 output_type: str) -> None:

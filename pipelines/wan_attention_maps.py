@@ -23,8 +23,9 @@ import numpy as np
 import torch
 
 from .backbone import FlowBackbone
+from .pipeline_t2v_wan import STOCK_MAX_SEQUENCE_LENGTH as WAN_TEXT_TOKENS
+from .wan_model_call import expert_for
 
-WAN_TEXT_TOKENS = 512  # the text length diffusers' Wan processors assume when image tokens come first
 QUERY_CHUNK_ELEMENTS = 2 ** 24  # logits held at once (queries x heads x text tokens)
 
 
@@ -180,16 +181,19 @@ def word_attention_mask(
                               dtype=denoiser.dtype)
         extra = {"control_hidden_states": control,
                  "control_hidden_states_scale": torch.zeros(len(vace_layers), device=device, dtype=denoiser.dtype)}
-    with recording_word_maps(denoiser, tokens) as store:
-        for sigma in noise_levels:
-            noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype).to(device)
-            t = float(sigma) * backbone.num_train_timesteps
-            noisy = backbone.add_noise(clean, noise, t)
-            denoiser(hidden_states=noisy.to(denoiser.dtype), timestep=torch.tensor([t], device=device),
-                      encoder_hidden_states=embeds.to(denoiser.dtype), return_dict=False, **extra)
+    level_maps = []
+    for sigma in noise_levels:
+        noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype).to(device)
+        t = float(sigma) * backbone.num_train_timesteps
+        noisy = backbone.add_noise(clean, noise, t)
+        model, _ = expert_for(pipe, t)  # on 2.2 A14B the low-noise expert owns t below the boundary
+        with recording_word_maps(model, tokens) as store:
+            model(hidden_states=noisy.to(model.dtype), timestep=torch.tensor([t], device=device),
+                  encoder_hidden_states=embeds.to(model.dtype), return_dict=False, **extra)
+        level_maps.append(store.mean())
     _, patch_h, patch_w = denoiser.config.patch_size
     latent_frames, h, w = clean.shape[2], clean.shape[3] // patch_h, clean.shape[4] // patch_w
-    maps = store.mean().reshape(latent_frames, h, w)
+    maps = torch.stack(level_maps).mean(0).reshape(latent_frames, h, w)
     latent_mask = blend_mask(maps, threshold, radius=radius, dilate=dilate)
     height, width = frames.shape[1:3]
     per_latent = to_pixels(latent_mask, height, width)

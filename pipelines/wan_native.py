@@ -34,11 +34,11 @@ import numpy as np
 import torch
 
 from .masked_frames import to_uint8_frames
+from .pipeline_t2v_wan import STOCK_MAX_SEQUENCE_LENGTH as WAN_TEXT_TOKENS
 
 logger = logging.getLogger(__name__)
 
 VACE_FILLER = 0.5  # 127.5 / 255: zero in the pipeline's [-1, 1] pixels, the VACE release's fill for frames to make
-WAN_TEXT_TOKENS = 512  # diffusers' Wan 2.1 I2V processor splits the image tokens off assuming 512 text tokens
 
 
 # -- checks -----------------------------------------------------------------------------------------

@@ -160,7 +160,6 @@ class EditingObjective:
         return -per_video.mean(), per_video.detach()
 
 
-WAN_MAX_SEQUENCE_LENGTH = 512  # WanPipeline.__call__'s default: the objective reads prompts as sampling does
 
 
 def is_wan(pipe) -> bool:
@@ -208,12 +207,13 @@ class FlowEditingObjective:
     """
 
     def __init__(self, pipe, reward: Reward, cfg: FinetuneConfig, guidance: float,
-                 max_sequence_length: int = WAN_MAX_SEQUENCE_LENGTH) -> None:
+                 max_sequence_length: int | None = None) -> None:
         from t2v.pipelines.backbone import backbone_of
 
         self.pipe, self.reward, self.cfg, self.guidance = pipe, reward, cfg, guidance
         self.backbone = backbone_of(pipe)
-        self.max_sequence_length = max_sequence_length
+        # the pipeline's own text length, as its sampling reads prompts (Wan pads with zeros, which attention sees)
+        self.max_sequence_length = max_sequence_length or getattr(pipe, "max_sequence_length", 512)
         self.num_frames, self.height, self.width = wan_video_shape(pipe)
         self.start_index = cfg.num_inference_steps - round(cfg.noise_fraction * cfg.num_inference_steps)
 

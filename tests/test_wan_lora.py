@@ -12,10 +12,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from t2v.pipelines import T2VWanPipeline
 from t2v.rewards.config import FinetuneConfig
 from t2v.rewards.lora import WAN_LORA_FILES, LoraState, add_wan_lora, wan_experts, wan_lora_states
 from t2v.rewards.registry import load_reward
-from t2v.rewards.train import FlowEditingObjective, finetune, peak_memory, train
+from t2v.rewards.train import FlowEditingObjective, finetune, peak_memory, reward_for, train
 from tests.tiny_wan import HEIGHT, MAX_SEQUENCE_LENGTH, NUM_FRAMES, WIDTH, tiny_call_kwargs, tiny_wan_components
 
 PROMPT = "a big red circle moving right on a black background"
@@ -256,3 +257,12 @@ def test_load_pipeline_puts_each_experts_own_lora_into_it(trained_two_experts, t
     loaded = load_pipeline(str(folder), lora=str(lora))
     for name in ("transformer", "transformer_2"):
         assert torch.allclose(expert_output(getattr(loaded, name)), expert_output(getattr(pipe, name)), atol=1e-5)
+
+
+def test_the_objective_reads_prompts_at_the_pipelines_own_text_length():
+    """Wan's text encoding pads with zeros that attention sees: training must encode as sampling does."""
+    from tests.tiny_wan import tiny_wan_pipeline
+
+    pipe = tiny_wan_pipeline(T2VWanPipeline)
+    objective = FlowEditingObjective(pipe, reward_for(step_config()), step_config(), guidance=5.0)
+    assert objective.max_sequence_length == pipe.max_sequence_length == MAX_SEQUENCE_LENGTH

@@ -147,14 +147,17 @@ def test_keyframes_at_first_middle_and_last_index_are_pinned_a_chunk_at_a_time(t
     frames = transition_pipe.generate_with_given("a red ball", NUM_FRAMES, keys, [0, 4, 8], num_inference_steps=2,
                                                  generator=seeded(), record=record)
     assert frames.shape == (NUM_FRAMES, 16, 16, 3)
-    # the final latents hold the given frames' latents in every chunk that holds a given frame
-    held = keys[[0, 1, 1, 1, 1, 2, 2, 2, 2]]  # each frame holds the nearest given frame (ties: the earlier)
+    # By hand: every frame holds the nearest key (a tie goes to the earlier key), and that video is encoded
+    # whole by the causal VAE; the chunks 0 | 1-4 | 5-8 each hold a key, so all three are pinned.
+    held = keys[[0, 0, 0, 1, 1, 1, 1, 2, 2]]
+    pixels = torch.from_numpy(held).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+    encoded = transition_pipe.backbone.normalise(transition_pipe.vae.encode(pixels).latent_dist.mode())
     placed, mask = transition_pipe.encode_given(keys, [0, 4, 8], NUM_FRAMES, record["latents"])
     assert mask.flatten().tolist() == [True, True, True]
-    torch.testing.assert_close(record["latents"], placed, atol=1e-6, rtol=0)
+    torch.testing.assert_close(placed, encoded, atol=1e-5, rtol=0)
+    torch.testing.assert_close(record["latents"], encoded, atol=1e-5, rtol=0)  # the final latents hold them
     # frame 0 decodes from latent frame 0 alone: it is the VAE's own reconstruction of the first key
-    pixels = torch.from_numpy(held).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
-    reconstruction = transition_pipe.vae.decode(transition_pipe.vae.encode(pixels).latent_dist.mode()).sample
+    reconstruction = transition_pipe.vae.decode(transition_pipe.backbone.denormalise(encoded)).sample
     expected_first = np.rint(((reconstruction[0, :, 0].permute(1, 2, 0).clamp(-1, 1) + 1) / 2 * 255).detach().numpy())
     np.testing.assert_allclose(frames[0], expected_first, atol=1)
 
@@ -176,7 +179,7 @@ def test_a_transition_bridges_two_clips(transition_pipe):
     out = transition_pipe(mode="transition", clip_a=a, clip_b=b, prompt_a="a red ball", prompt_b="a blue square",
                           num_inference_steps=2, generator=seeded())
     assert out.frames.shape == (1, NUM_FRAMES - 2, 16, 16, 3)
-    with pytest.raises(ValueError, match="4k\\+1"):
+    with pytest.raises(ValueError, match="num_frames must be one of 3, 7 .*got 5"):
         transition_pipe(mode="transition", clip_a=a, clip_b=b, prompt_a="a", prompt_b="b", num_frames=5,
                         num_inference_steps=2)
 
@@ -217,8 +220,20 @@ def test_a_two_scene_story_on_wan(two_experts):
     np.testing.assert_allclose(off.clips[1], expected, atol=1 / 255 + 1e-6)
 
 
-def test_story_refusals_on_wan():
+def test_a_wan_story_with_transitions_puts_a_bridge_between_the_scenes():
     pipe = tiny_wan_pipeline(MultiSceneWanPipeline)
+    out = pipe(two_scene_script(), num_inference_steps=2, transitions=True, transition_frames=3)
+    assert len(out.clips) == 2 and len(out.transitions) == 1 and out.transitions[0].shape == (3, 16, 16, 3)
+    assert out.frames.shape == (1, 2 * NUM_FRAMES + 3, 16, 16, 3)
+
+
+def test_story_refusals_on_wan():
+    """Each refused before any scene is made."""
+    pipe = tiny_wan_pipeline(MultiSceneWanPipeline)
+    with pytest.raises(ValueError, match="transition_frames must be one of 3, 7 .*got 4"):
+        pipe(two_scene_script(), num_inference_steps=2, transitions=True, transition_frames=4)
+    with pytest.raises(ValueError, match="height must be a multiple of 16"):
+        pipe(two_scene_script(), num_inference_steps=2, height=24)
     with pytest.raises(ValueError, match="inversion"):
         pipe(two_scene_script(), num_inference_steps=2, continuity=ContinuityConfig(noise_init="inversion"))
     script = two_scene_script()
@@ -250,3 +265,17 @@ def test_an_expand_timesteps_model_runs_the_shared_loop_like_stock_and_takes_key
     placed, mask = pipe.encode_given(keys, [0, 8], NUM_FRAMES, record["latents"])
     assert mask.flatten().tolist() == [True, False, True]
     torch.testing.assert_close(record["latents"][:, :, 2], placed[:, :, 2], atol=1e-6, rtol=0)
+
+
+def test_flow_backbone_takes_each_steps_sigma_from_wans_unipc_schedule():
+    """Wan ships UniPC with flow sigmas; it rounds timesteps to integers, so σ is the schedule's, not t / 1000."""
+    from diffusers import UniPCMultistepScheduler
+
+    pipe = tiny_wan_pipeline(T2VWanPipeline)
+    pipe.scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
+    pipe.scheduler.set_timesteps(7)
+    backbone = backbone_of(pipe)
+    clean, noise = torch.randn(1, 16, 3, 2, 2), torch.randn(1, 16, 3, 2, 2)
+    for t in pipe.scheduler.timesteps:
+        expected = pipe.scheduler.add_noise(clean, noise, t[None])
+        torch.testing.assert_close(backbone.add_noise(clean, noise, t), expected, atol=1e-6, rtol=0)
