@@ -211,6 +211,8 @@ def test_the_story_package_mirrors_the_world_lexicon():
     assert v.WORLD_DIRECTIONS == phrases("direction")
     assert v.WORLD_RELATIONS == phrases("relation")
     assert v.WORLD_FILLERS == FILLERS
+    assert v.WORLD_COLORS == phrases("color")
+    assert v.WORLD_SIZES == phrases("size")
     assert v.KNOWN_NOUNS == {v.singular(p) for p in phrases("shape")}
 
 
@@ -346,3 +348,146 @@ def test_a_subject_it_continues_the_last_scene_subject():
     # "it" inside an event still names the thing mentioned last
     assert prompts("A big green box moves down. Later, a small red dot bounces to the left of it.")[1] == \
         "a small red dot bouncing to the left of a big green box"
+
+
+# -- phrasings of varied writers (benchmarks/data/stories_dev2.jsonl) ------------------------------------------------
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # a colouring verb, passive or not, changes the look like "turns"
+    ("A lilac wedge hops. Then it is dyed green.", ["a lilac wedge bouncing", "a green wedge"]),
+    ("A cobalt box rises. The box gets recoloured orange.", ["a cobalt box moving up", "an orange box"]),
+    # the look may be the subject: "its colour changes", "the disc's colour turns"
+    ("A blue disc hops. Its colour changes to green. The disc's colour then turns red.",
+     ["a blue disc bouncing", "a green disc", "a red disc"]),
+    # colours and sizes listed with "and" are one change
+    ("A huge green ball becomes tiny and red.", ["a tiny red ball"]),
+    # a clause of adjectives alone repeats the last change: of the look, or of the background
+    ("A lime box grows. It turns blue, then purple, then orange.",
+     ["a lime box growing", "a blue box", "a purple box", "an orange box"]),
+    ("A lime box bounces on a white backdrop. The backdrop turns grey, then black.",
+     ["a lime box bouncing on a white background", "a lime box on a gray background",
+      "a lime box on a black background"]),
+])
+def test_changes_of_look_in_other_words(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # "a pair of", "a couple of" count two; "the pair", "the two" without a noun refer to them
+    ("A couple of amber wedges sink. Then the pair rise.",
+     ["two amber wedges moving down", "two amber wedges moving up"]),
+    ("Two green cubes sink. Then the two bounce.", ["two green cubes moving down", "two green cubes bouncing"]),
+    # "a green one" is one more of the kind just named; "another one" is one more of the same
+    ("A red cube slides left. A green one slides right.", ["a red cube moving left", "a green cube moving right"]),
+    ("An emerald ball hops. Another one drops.", ["an emerald ball bouncing", "an emerald ball moving down"]),
+    # "both wedges", "the two wedges": two singular things of that kind, not the last one alone
+    ("A red wedge rises. A blue wedge sinks. Then both wedges hop.",
+     ["a red wedge moving up", "a blue wedge moving down", "a red wedge bouncing and a blue wedge bouncing"]),
+    ("A red wedge rises. A blue wedge sinks. Then the two wedges grow.",
+     ["a red wedge moving up", "a blue wedge moving down", "a red wedge growing and a blue wedge growing"]),
+    # possessives refer back when they can
+    ("Our yellow ball bounces. My ball then shrinks.", ["a yellow ball bouncing", "a yellow ball shrinking"]),
+    # adjectives set off by commas describe the subject
+    ("A cube, blue and big, hops. Then it sinks.", ["a big blue cube bouncing", "a big blue cube moving down"]),
+])
+def test_counts_and_references_in_other_words(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # colour and size words the world lacks are written as the world's word for them
+    ("A gold cube hops. Then it turns navy.", ["a yellow cube bouncing", "a blue cube"]),
+    ("An enormous lime ball hops.", ["a big lime ball bouncing"]),
+    # a place that names a direction is a direction
+    ("A purple cube heads toward the top. Then it slides to the right edge of the frame.",
+     ["a purple cube moving up", "a purple cube moving right"]),
+    ("A red ball rolls to the left together with nothing.", ["a red ball moving left"]),
+    # comparatives of height are directions
+    ("A violet ball floats higher and higher. Then it sinks lower.",
+     ["a violet ball moving up", "a violet ball moving down"]),
+    ("A red orb falls. Then it bounces back up.", ["a red orb moving down", "a red orb bouncing"]),
+    # a move verb without a direction goes on the way it went; a still one stays without a motion
+    ("A purple box drifts right. Then it keeps drifting. Later it moves on.",
+     ["a purple box moving right", "a purple box moving right", "a purple box moving right"]),
+    ("A red box does not move. Then it keeps gliding.", ["a red box staying still", "a red box"]),
+    # where an "until" clause ends is no second event
+    ("A small red tile swells until it is huge. Then it rests.",
+     ["a small red tile growing", "a small red tile resting"]),
+])
+def test_motions_and_words_in_other_words(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    ("A blue wedge sinks. A little later it hops. Some time later it grows. Before long it shrinks.",
+     ["a blue wedge moving down", "a blue wedge bouncing", "a blue wedge growing", "a blue wedge shrinking"]),
+    ("A blue wedge sinks, after which it hops. Not long after that, it grows.",
+     ["a blue wedge moving down", "a blue wedge bouncing", "a blue wedge growing"]),
+    # "then" after a subject and its copula orders nothing
+    ("A green box hops. The box is then pushed left.", ["a green box bouncing", "a green box moving left"]),
+    # "but" and "whereas" join two subjects' events in one scene
+    ("A red ball hops, but a blue box sinks. The box rises whereas the ball rests.",
+     ["a red ball bouncing and a blue box moving down", "a blue box moving up and a red ball resting"]),
+])
+def test_time_phrases_and_joins_in_other_words(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # the video, "it all", a viewer or an imperative presents what it shows; a relative clause is its event
+    ("The clip begins with a tiny orange cube that hops. Then the cube shrinks.",
+     ["a tiny orange cube bouncing", "a tiny orange cube shrinking"]),
+    ("It all begins with a lime tile resting. Then the tile falls.",
+     ["a lime tile resting", "a lime tile moving down"]),
+    ("Watch as an amber disc sinks. We can see it bounce next.",
+     ["an amber disc moving down", "an amber disc bouncing"]),
+    ("Show a lime cube on a white backdrop. Make it grow. Let it shrink.",
+     ["a lime cube on a white background", "a lime cube growing on a white background",
+      "a lime cube shrinking on a white background"]),
+    # a first clause without a subject starts at the first thing with a verb
+    ("The camera pans left over a checkered floor, tracking a lime wedge that hops. Then the wedge sinks.",
+     ["a lime wedge bouncing on a checkered background as the camera pans left",
+      "a lime wedge moving down on a checkered background as the camera pans left"]),
+    # a relation before the subject, set off by a comma, joins its event
+    ("Beside a tiny red cube, a big blue disc bounces.", ["a big blue disc bouncing and a tiny red cube"]),
+    ("Below a lime tile, a violet orb is resting.", ["a violet orb resting below a lime tile"]),
+])
+def test_openings_in_other_words(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # a background named as a thing, or a floor as a whole sentence, is the setting
+    ("There is a grey backdrop with a green ball. The ball hops.",
+     [("a green ball on a gray background", "gray"), ("a green ball bouncing on a gray background", "gray")]),
+    ("A chequered floor. A red cube rises.", [("a red cube moving up on a checkered background", "checkered")]),
+    # a passive change, a change "from" one background, the old background's colour before its noun
+    ("A red dot hops on a grey floor. The floor is switched to white. The white floor then goes from white to black.",
+     [("a red dot bouncing on a gray background", "gray"), ("a red dot on a white background", "white"),
+      ("a red dot on a black background", "black")]),
+    # a change of setting shows the shape a relation placed too
+    ("A green wedge sits below a blue ball on a gray floor. Then the background turns white.",
+     [("a green wedge sitting below a blue ball on a gray background", "gray"),
+      ("a green wedge and a blue ball on a white background", "white")]),
+])
+def test_settings_in_other_words(story, expected):
+    assert [(s.prompt, s.background) for s in plan_story(story).scenes] == expected
+
+
+def test_a_camera_that_stops_is_static():
+    script = plan_story("A yellow ball drifts up on a checkered floor as the camera pans left. "
+                        "Then the camera stops panning.")
+    assert [s.camera for s in script.scenes] == ["pan left", "static"]
+    assert script.scenes[1].prompt == "a yellow ball on a checkered background with a static camera"
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # "a red one" made of a trailing colour is no "one" of the last kind
+    ("A man paints a wall red. Then he leaves.", ["a man painting a wall red one", "a man leaving"]),
+    # an "until" clause and a colouring verb in other stories
+    ("A kite drifts until it hits a tree. Then a boy grabs it.", ["a kite drifting", "a boy grabbing a kite"]),
+    ("We see a knight riding a horse. Then he stops at a gate.",
+     ["a knight riding a horse", "a knight staying still at a gate"]),
+])
+def test_the_new_rules_in_stories_about_other_things(story, expected):
+    assert prompts(story) == expected

@@ -27,6 +27,7 @@ class Thing:
     tail: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # description -> Entity name
     change: list[str] = field(default_factory=list)  # the words of the last change, to name the new look
+    motion: str | None = None  # the last motion the story gave it, for "keeps sliding"
 
     @property
     def plural(self) -> bool:

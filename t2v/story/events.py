@@ -55,10 +55,13 @@ def change_at(tokens: list[str], j: int) -> tuple[str | None, str | None, str | 
     determiner = bool(tokens[k:k + 1]) and tokens[k] in ("a", "an")
     k += determiner
     colour = size = noun = None
-    while k < len(tokens) and (tokens[k] in COLORS or tokens[k] in SIZES):
+    look = COLORS | SIZES
+    while k < len(tokens) and (tokens[k] in look or (  # "becomes small and purple", "turns big, blue"
+            tokens[k] in ("and", ",") and k > j + 1 and tokens[k - 1] in look and tokens[k + 1:k + 2]
+            and tokens[k + 1] in look)):
         if tokens[k] in COLORS:
             colour = tokens[k]
-        else:
+        elif tokens[k] in SIZES:
             size = tokens[k]
         k += 1
     renames = into or (determiner and (word in COPULAS or base_of(word) == "become"))  # not "turns a corner"

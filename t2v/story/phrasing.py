@@ -17,9 +17,13 @@ from .vocabulary import (
     BACKGROUND_WORDS,
     CAMERA_MOVES,
     CANONICAL_MOTION,
+    COMPARATIVE_DIRECTIONS,
     COMPARATIVE_MOTION,
     COPULAS,
+    DIRECTION_PLACES,
+    DIRECTION_SIDES,
     DIRECTIONS,
+    FRAME_NOUNS,
     MOTION_BLOCKERS,
     MOTION_VERBS,
     MOVE_VERBS,
@@ -35,7 +39,7 @@ _AN_EXCEPTIONS = ("one", "uni", "use", "usu", "eu")
 _OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
 # Words after a motion verb that belong to it ("jumps up and down", "swells up"): no second motion.
 _TAILS = {
-    "bounce": (["up", "and", "down"], ["around"], ["in", "place"], ["up"]),
+    "bounce": (["up", "and", "down"], ["around"], ["in", "place"], ["back", "up"], ["back"], ["up"]),
     "grow": (["back", "up"], ["up"], ["back"], ["out"]),
     "shrink": (["back", "down"], ["down"], ["back"], ["away"]),
 }
@@ -66,9 +70,16 @@ def _words_from(items: Sequence[object], start: int) -> list[str]:
 
 
 def direction_after(words: list[str], k: int) -> tuple[str, int] | None:
-    """A direction at ``words[k:]`` ("left", "to the left", "towards the right", "from left to right")."""
+    """A direction at ``words[k:]`` ("left", "to the left", "towards the right", "from left to right").
+
+    A place that names a direction is one too: "to the left side", "toward the bottom" (only after "the", so that
+    "on top of" stays a relation).
+    """
     if words[k:k + 1] == ["from"] and len(words) >= k + 4 and words[k + 2] == "to" and words[k + 3] in DIRECTIONS:
         return DIRECTIONS[words[k + 3]], k + 4
+    if words[k:k + 1] and words[k] in COMPARATIVE_DIRECTIONS:  # "drifts higher (and higher)"
+        same = words[k + 1:k + 3] == ["and", words[k]]
+        return COMPARATIVE_DIRECTIONS[words[k]], k + 1 + 2 * same
     j = k + (words[k:k + 1] in (["back"], ["away"], ["in"]))  # "sinks back down", "rolls away to the left"
     if words[j:j + 1] == ["from"]:  # "slides in from the left": moving right
         f = j + 1 + (words[j + 1:j + 2] == ["the"])
@@ -79,8 +90,24 @@ def direction_after(words: list[str], k: int) -> tuple[str, int] | None:
         j += 1
     if words[j:j + 1] == ["the"]:
         j += 1
+        end = _frame_place_end(words, j + 1)
+        if words[j:j + 1] and words[j] in DIRECTION_PLACES and end is not None:
+            return DIRECTION_PLACES[words[j]], end
     if words[j:j + 1] and words[j] in DIRECTIONS:
+        end = _frame_place_end(words, j + 2)
+        if words[j + 1:j + 2] and words[j + 1] in DIRECTION_SIDES and end is not None:
+            return DIRECTIONS[words[j]], end
         return DIRECTIONS[words[j]], j + 1
+    return None
+
+
+def _frame_place_end(words: list[str], k: int) -> int | None:
+    """After "the top" / "the left side" (ending at ``k``): where the direction ends, past "of the screen"; None if
+    another place follows ("the top of the hill" is somewhere, not a direction)."""
+    if words[k:k + 1] != ["of"]:
+        return k
+    if words[k + 1:k + 2] == ["the"] and words[k + 2:k + 3] and words[k + 2] in FRAME_NOUNS:
+        return k + 3
     return None
 
 

@@ -14,14 +14,18 @@ from dataclasses import dataclass, field
 
 from .phrasing import background_value, camera_value
 from .vocabulary import (
+    BACKGROUND_WORDS,
     COLORS,
     CONJUNCTIONS,
     DESCRIPTIVE_PREPOSITIONS,
     DETERMINERS,
+    DIRECTION_SIDES,
+    DIRECTIONS,
     DISCOURSE,
     GENERIC_NOUNS,
     KNOWN_NOUNS,
     NUMBER_WORDS,
+    PAIR_NOUNS,
     PERSON_PRONOUNS,
     PLURAL_PRONOUNS,
     PREPOSITIONS,
@@ -42,9 +46,15 @@ _CONNECTIVE = re.compile(
     r"after\s+that|after\s+this|afterwards?|next(?!\s+to\b)|finally|meanwhile|later(?:\s+on)?|eventually|at\s+last|"
     r"in\s+the\s+end|at\s+the\s+end(?:\s+of\s+(?:the|this)\s+(?:video|clip|scene|story))?|after\s+a\s+while|"
     r"(?:soon|shortly|right|straight|just|immediately)\s+after(?:wards?|\s+that|\s+this)?|just\s+then|"
-    r"(?:a|one)\s+(?:moment|second|minute|bit|little\s+while|short\s+while|while|few\s+seconds|few\s+moments)\s+"
-    r"later|(?:moments|seconds|minutes|instants)\s+later)\b\s*,?")
+    r"(?:a|one)\s+(?:moment|second|minute|bit|little(?:\s+bit|\s+while)?|short\s+(?:while|time)|while|"
+    r"few\s+(?:seconds|moments))\s+later|(?:some|much)\s+(?:time\s+)?later|later\s+still|"
+    r"not\s+(?:long|much\s+later)\s+after(?:wards?|\s+that|\s+this)?|before\s+long|after\s+some\s+time|"
+    r"after\s+which|following\s+(?:that|this)|at\s+(?:that|this)\s+point|"
+    r"(?:moments|seconds|minutes|instants)\s+later)\b\s*,?")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
+# "its colour changes to red", "the ball's size ...": the look is the thing's own, so the thing is the subject
+# ("it changes to red") and the change verb after it reads as usual.
+_POSSESSIVE_LOOK = re.compile(r"\b(?:(its)|(their)|([a-z]+)'s)\s+(?:colou?r|size|shade|hue)\b")
 
 _BG_NOUNS = r"background|backdrop|floor|ground|surface|wall"
 _BG_NOUN = r"(?:" + _BG_NOUNS + r")"
@@ -52,9 +62,23 @@ _BG_NOUN = r"(?:" + _BG_NOUNS + r")"
 _BACKGROUND_PHRASE = re.compile(
     r"\b(?:on|onto|upon|against|over|across|along|through|around|in|at|of|with|in\s+front\s+of)\s+(?:a|an|the)\s+"
     r"((?:[a-z-]+\s+){0,2}?)(" + _BG_NOUN + r")\b")
+# A background named as a thing: "There's a white background with a red wedge", "A grey backdrop. A ball...".
+# Only "background" and "backdrop" (a "red floor" could be a thing) and only with an adjective.
+_BARE_BACKGROUND = re.compile(
+    r"\b(?:(?:there|here)\s+is\s+|we\s+see\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(background|backdrop)\b"
+    r"(?:\s+with\b)?")
+# A floor, ground or wall is a setting on its own only when it is the whole clause: "A checkered floor."
+_LONE_FLOOR = re.compile(r"^\s*(?:(?:there|here)\s+is\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS
+                         + r")\s*$")
+# The old background may be named before it changes: "the white background turns black".
+_OLD_BACKGROUND = r"(?:(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+)?"
 _BACKGROUND_CHANGE = re.compile(
-    r"\b(?:the\s+)?(?:background|backdrop|floor)\s+(?:turns|turned|becomes|became|changes|changed|goes|went|"
-    r"switches|switched|fades|faded|is|was)(?:\s+now)?(?:\s+(?:to|into))?\s+(?:a\s+|an\s+)?([a-z-]+)"
+    r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:background|backdrop|floor)\s+"
+    r"(?:turns|turned|becomes|became|changes|changed|goes|went|"
+    # the passive before the bare copula: "is changed to checkered" names checkered, not "changed"
+    r"switches|switched|fades|faded|(?:is|was|gets|got|has\s+been|had\s+been)\s+(?:now\s+)?(?:changed|turned|"
+    r"switched|set|made|painted|coloured|colored)|is|was)(?:\s+now)?(?:\s+from\s+(?:a\s+|an\s+)?[a-z-]+)?"
+    r"(?:\s+(?:to|into))?\s+(?:a\s+|an\s+)?([a-z-]+)"
     r"(?:\s+(?:one|colou?r|" + _BG_NOUNS + r"))?\b|"
     # "the scene switches to a checkered floor": a change of scene to a background phrase
     r"\b(?:the\s+)?(?:scene|setting)\s+(?:turns|turned|changes|changed|switches|switched|shifts|shifted|cuts|cut|"
@@ -68,12 +92,16 @@ _CAMERA_STATIC = re.compile(
     r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
     r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|was|stayed|remained|keeps)\s+"
     r"(?:static|still|fixed|steady|stationary)\b|"
-    r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b")
+    r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
+    # a camera that stops (panning) holds still from then on
+    r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:stops|stopped|halts|halted|freezes|froze)"
+    r"(?:\s+(?:moving|panning|sweeping))?\b")
 
 
 def sentences(story: str) -> list[str]:
     """The story's sentences, lower case, without their end marks."""
     text = _IS_CONTRACTION.sub(r"\1 is", story.replace("\u2019", "'").lower())
+    text = _POSSESSIVE_LOOK.sub(lambda m: "it" if m.group(1) else "they" if m.group(2) else m.group(3), text)
     return [_COLON.sub(",", s).strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
@@ -98,9 +126,10 @@ def clauses(sentence: str) -> list[str]:
 
 
 def _bare_subject(text: str) -> bool:
+    """A subject alone, or with its copula: "it" of "it then turns", "the cube is" of "the cube is then painted"."""
     tokens = tokenize(text)
     np = noun_phrase(tokens, 0)
-    return np is not None and np.end == len(tokens)
+    return np is not None and (np.end == len(tokens) or tokens[np.end:] in (["is"], ["was"], ["are"], ["were"]))
 
 
 def tokenize(text: str) -> list[str]:
@@ -143,6 +172,8 @@ def take_setting(text: str) -> tuple[str, Setting]:
     text = _CAMERA_STATIC.sub(static, text)
     text = _BACKGROUND_CHANGE.sub(change, text)
     text = _BACKGROUND_PHRASE.sub(background, text)
+    text = _BARE_BACKGROUND.sub(background, text)
+    text = _LONE_FLOOR.sub(background, text)
     return text, setting
 
 
@@ -160,6 +191,7 @@ class NounPhrase:
     count: str | None = None  # a number word: "two red balls"
     pronoun: str | None = None  # "it", "he" (a person) or "they"
     tail: list[str] = field(default_factory=list)  # a post-modifier: "in a red coat"
+    elided: bool = False  # no noun was written: "the red" reads as "the red one"
 
     @property
     def plural(self) -> bool:
@@ -172,7 +204,7 @@ class NounPhrase:
     def definite(self) -> bool:
         """Refers back ("the ball", "this box") rather than introducing something ("a ball", "another ball")."""
         return self.pronoun is not None or self.determiner in ("the", "this", "that", "these", "those", "both",
-                                                               "its", "their")
+                                                               "its", "their", "our", "my", "your")
 
 
 def _ends_phrase(word: str) -> bool:
@@ -224,6 +256,8 @@ def noun_phrase(tokens: list[str], i: int) -> NounPhrase | None:
     count = determiner if determiner in NUMBER_WORDS else None
     if count is None and tokens[j:j + 1] and tokens[j] in NUMBER_WORDS:
         count, j = tokens[j], j + 1
+    elif count is None and tokens[j:j + 1] and tokens[j] in PAIR_NOUNS:  # "a pair of balls", "the pair"
+        count, j = "two", j + 1 + (tokens[j + 1:j + 2] == ["of"])
     plural_determiner = count is not None or determiner in ("these", "those", "some", "both", "their")
     words: list[str] = []
     while j < len(tokens):
@@ -233,6 +267,13 @@ def noun_phrase(tokens: list[str], i: int) -> NounPhrase | None:
             j += 1
             break
         if _ends_phrase(word):
+            break
+        if not words and count is not None and looks_like_verb(word):  # "the two bounce", "the pair rise"
+            break
+        if not words and word in DIRECTIONS and not (tokens[j + 1:j + 2] and (
+                tokens[j + 1] in KNOWN_NOUNS or tokens[j + 1] in GENERIC_NOUNS or tokens[j + 1] in DIRECTION_SIDES)):
+            words.append(word)  # "to the left together": the direction is the head, not a modifier
+            j += 1
             break
         if words and word not in COLORS and word not in SIZES and (
                 looks_like_verb(word) or (not plural_determiner and verb_like(tokens, j))):
@@ -245,7 +286,7 @@ def noun_phrase(tokens: list[str], i: int) -> NounPhrase | None:
         return None
     head, modifiers = words[-1], words[:-1]
     if head in COLORS or head in SIZES:  # "the red" (one)
-        head, modifiers = "one", words
+        return NounPhrase(i, j, determiner=determiner, modifiers=words, head="one", count=count, elided=True)
     return NounPhrase(i, j, determiner=determiner, modifiers=modifiers, head=head, count=count)
 
 
@@ -255,6 +296,14 @@ def subject_phrase(tokens: list[str], i: int) -> NounPhrase | None:
     np = noun_phrase(tokens, i)
     if np is None or np.pronoun is not None or np.end >= len(tokens):
         return np
+    if tokens[np.end] == ",":  # "a ball, red and tiny, slides left": adjectives set off by commas describe it
+        k = np.end + 1
+        while k < len(tokens) and (tokens[k] in COLORS or tokens[k] in SIZES or tokens[k] == "and"):
+            k += 1
+        adjectives = [t for t in tokens[np.end + 1:k] if t != "and"]
+        if adjectives and tokens[k:k + 1] == [","] and verb_like(tokens, k + 1):
+            np.modifiers += sorted(adjectives, key=lambda word: word not in SIZES)  # "big blue", as written before
+            np.end = k + 1
     if tokens[np.end] in DESCRIPTIVE_PREPOSITIONS:
         inner = noun_phrase(tokens, np.end + 1)
         if inner is not None and inner.pronoun is None and verb_like(tokens, inner.end):

@@ -35,11 +35,16 @@ from .reading import (
 from .script import Entity, Scene, Script
 from .vocabulary import (
     CAMERA_NOUNS,
+    COLOR_FAMILY,
     COLORS,
+    COMPARATIVE_DIRECTIONS,
     CONJUNCTIONS,
     COPULAS,
+    DIRECTION_PLACES,
+    DIRECTION_SIDES,
     DIRECTIONS,
     DISCOURSE,
+    FRAME_NOUNS,
     GENERIC_NOUNS,
     INTENSIFIERS,
     MOVE_VERBS,
@@ -48,10 +53,16 @@ from .vocabulary import (
     PRESENTATIVES,
     QUANTIFIERS,
     RELATIONS,
+    RELATIVE_PRONOUNS,
+    SCENE_NOUNS,
+    SIZE_FAMILY,
     SIZES,
     STAY_VERBS,
     SUBORDINATORS,
+    VIEWERS,
+    WORLD_COLORS,
     WORLD_RELATIONS,
+    WORLD_SIZES,
     base_of,
     same_kind,
     singular,
@@ -63,7 +74,18 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["RuleBasedPlanner"]
 
-_SUBJECT_BREAKS = ("and", "while", "whilst", "as", ",")
+# Words between two subjects' clauses: "the box sinks while the ball rises", "the disc stops, but the wedge hops".
+_SUBJECT_BREAKS = ("and", "while", "whilst", "as", ",", "but", "whereas")
+
+
+def _opens_with(tokens: list[str], i: int) -> int | None:
+    """After "it (all) starts with" / "everything begins with" / "this opens with": where what it starts with begins;
+    None for another clause."""
+    k = i + 1 + (tokens[i + 1:i + 2] == ["all"])
+    if (tokens[i:i + 1] and tokens[i] in ("it", "this", "everything") and base_of(tokens[k] if k < len(tokens) else "")
+            in ("start", "begin", "open") and tokens[k + 1:k + 2] == ["with"] and noun_phrase(tokens, k + 2)):
+        return k + 2
+    return None
 
 
 def _main_clause(tokens: list[str], i: int) -> int | None:
@@ -79,9 +101,10 @@ def _main_clause(tokens: list[str], i: int) -> int | None:
 def _opening(tokens: list[str], i: int) -> tuple[list[str], int] | None:
     """Words before a clause's subject that are no predicate, and where the subject starts; None if there are none.
 
-    A place set off by a comma is kept and joins the first event ("In the park, a dog runs" -> "... running in
-    the park"); other openings only lead into the subject and are dropped ("Slowly, a ball falls", "where a box
-    slides left", "instead the ball sinks"). A verb before the subject means the clause has none.
+    A place or a relation set off by a comma is kept and joins the first event ("In the park, a dog runs" ->
+    "... running in the park", "Next to a disc, a box shrinks"); other openings only lead into the subject and are
+    dropped ("Slowly, a ball falls", "where a box slides left", "instead the ball sinks"). A verb before the subject
+    means the clause has none.
     """
     k = i
     while k < len(tokens):
@@ -95,7 +118,8 @@ def _opening(tokens: list[str], i: int) -> tuple[list[str], int] | None:
         if before == ["and"] and tokens[k - 2:k - 1] == [","]:
             before = [","]
         if k > i and before == [","]:
-            kept = tokens[i] in PREPOSITIONS
+            # a place or a relation ("Next to a red disc, a box shrinks") belongs to the event
+            kept = tokens[i] in PREPOSITIONS or relation_at(tokens, i) is not None
             return [t for t in tokens[i:k] if t not in (",", "and")] if kept else [], k
         if k > i and np.end < len(tokens) and verb_like(tokens, np.end):
             return [], k
@@ -118,6 +142,52 @@ class _Place:
 
 
 Item = str | _Ref | _Place
+_TRANSLATIONS = frozenset(DIRECTIONS.values())
+# After a move verb with no direction: "keeps sliding", "slides on", "moves again" go on the way it went.
+_GOES_ON = (["and"], [","], ["again"], ["on"], ["along"], ["further"], ["onward"], ["onwards"])
+
+
+def _names_direction(np: NounPhrase) -> bool:
+    """Whether a phrase after a preposition is part of a direction ("to the left", "toward the bottom", "to the
+    left side of the screen"), so that its words stay for :func:`canonical_motions` rather than becoming a place."""
+    return (np.head in DIRECTIONS or np.head in DIRECTION_PLACES or np.head in FRAME_NOUNS
+            or (np.head in DIRECTION_SIDES and bool(np.modifiers) and np.modifiers[-1] in DIRECTIONS))
+
+
+def _first_subject(tokens: list[str]) -> int | None:
+    """Where the first noun phrase after ``tokens[0]`` that has a verb of its own starts ("a cube slides", "a cube
+    that slides"); None if there is none."""
+    for k in range(1, len(tokens)):
+        np = noun_phrase(tokens, k)
+        if np is not None and np.pronoun is None:
+            relative = tokens[np.end:np.end + 1] and tokens[np.end] in RELATIVE_PRONOUNS
+            if verb_like(tokens, np.end + bool(relative)):
+                return k
+    return None
+
+
+def _until_cut(tokens: list[str]) -> list[str]:
+    """A predicate without an "until" clause: "grows until it is huge" shows the growing; the end it reaches
+    ("until it is huge", "until it stops") is no second event of the scene."""
+    for k, word in enumerate(tokens):
+        if word in ("until", "till") and (np := noun_phrase(tokens, k + 1)) is not None and verb_like(tokens, np.end):
+            return tokens[:k]
+    return tokens
+
+
+def _world_word(word: str | None) -> str | None:
+    """A colour or size word as the world reads it: its own ("crimson"), its family's ("gold" -> "yellow"), or None
+    for one the world has no word for ("pink")."""
+    if word is None or word in WORLD_COLORS or word in WORLD_SIZES:
+        return word
+    family = COLOR_FAMILY.get(word, SIZE_FAMILY.get(word))
+    return family if family in WORLD_COLORS or family in WORLD_SIZES else None
+
+
+def _only_adjectives(tokens: list[str]) -> bool:
+    """A clause of colour or size words alone: the "red" of "it turns blue, then red"."""
+    return any(t in COLORS or t in SIZES for t in tokens) and all(
+        t in COLORS or t in SIZES or t in DISCOURSE or t in ("and", ",") for t in tokens)
 
 
 @dataclass
@@ -168,8 +238,8 @@ def _world_parts(parts: list[_Part]) -> list[_Part]:
                 event.append(",")
                 k += 1
                 continue
-            came = direction_after(words, 0) if words[0] == "from" else None
-            if came is not None:  # "appears from the left": moving right
+            came = direction_after(words, 0) if words[0] == "from" or words[0] in COMPARATIVE_DIRECTIONS else None
+            if came is not None:  # "appears from the left": moving right; "floats higher (and higher)": moving up
                 event += ["moving", came[0]]
                 k += came[1]
                 continue
@@ -222,6 +292,7 @@ class _Story:
         self.entities: dict[str, Entity] = {}
         self.last_scene: list[Thing] = []
         self.last_subjects: list[Thing] = []  # the last scene's subjects (not the things their events name)
+        self.last_all: list[Thing] = []  # everything the last scene shows, the things its relations name too
         self.clause_things: list[Thing] = []  # the things the clause being read has named so far
         self.setting = Setting()
         self.scenes: list[Scene] = []
@@ -236,6 +307,11 @@ class _Story:
         return thing
 
     def new_thing(self, np: NounPhrase) -> Thing:
+        if np.head == "one" and not np.elided and not np.definite:  # "a red ball ... a blue one": one more of that kind
+            kind = next((t for t in reversed(self.recent) if t.head not in GENERIC_NOUNS), None)
+            if kind is not None:
+                modifiers = np.modifiers or (kind.modifiers if np.determiner == "another" else [])
+                np = NounPhrase(np.start, np.end, np.determiner, list(modifiers), singular(kind.head), np.count)
         base = singular(np.head) if np.head not in GENERIC_NOUNS else "shape"
         taken = {t.base_name for t in self.things}
         name, n = base, 1
@@ -244,7 +320,8 @@ class _Story:
             name = f"{base} {n}"
         modifiers, tail = list(np.modifiers), list(np.tail)
         if self.world:  # a shape of the world is described in words the world reads: "a red ball"
-            modifiers, tail = [m for m in modifiers if m in COLORS or m in SIZES], []
+            words = [_world_word(m) for m in modifiers if m in COLORS or m in SIZES]
+            modifiers, tail = [m for m in words if m is not None], []
         thing = Thing(np.head, modifiers, np.count, name, tail)
         self.things.append(thing)
         return thing
@@ -269,6 +346,11 @@ class _Story:
                 return max(fitting, key=lambda t: sum(m in t.modifiers for m in np.modifiers))
         return None
 
+    def _plural_thing(self, np: NounPhrase) -> bool:
+        """Whether a plural phrase ("the balls") has a plural entity ("two balls") to refer to."""
+        found = self.find(np)
+        return found is not None and found.plural
+
     def resolve(self, np: NounPhrase, exclude: list[Thing], subject: bool = False) -> list[Thing]:
         """The entities a phrase names; a new one for "a ..." or an unmatched "the ..."."""
         if np.pronoun in ("it", "he"):  # the most recent fitting entity: a person for "he"/"she"
@@ -280,6 +362,11 @@ class _Story:
             return [self.mention(t) for t in found]
         if np.pronoun == "they" or (np.definite and np.plural and np.head in GENERIC_NOUNS | {"ones"}):
             return [self.mention(t) for t in self.group()]
+        if np.definite and np.plural and not self._plural_thing(np):
+            # "both squares", "the two balls": the last two singular things of that kind, when there is no plural one
+            kind = [t for t in self.recent if not t.plural and same_kind(t.head, np.head) and compatible(np, t)]
+            if len(kind) >= 2:
+                return [self.mention(t) for t in kind[-2:]]
         if np.definite:
             found = self.find(np)
             if found is not None:
@@ -304,14 +391,17 @@ class _Story:
 
     def event(self, tokens: list[str], subjects: list[Thing]) -> list[Item]:
         """A predicate as event items: changes of look applied, other entities resolved, motions canonical."""
-        tokens = drop_aspect([t for t in tokens if t not in DISCOURSE])
+        tokens = self.going_on(drop_aspect([t for t in _until_cut(tokens) if t not in DISCOURSE]), subjects)
         items: list[Item] = []
         j = 0
         while j < len(tokens):
             change = change_at(tokens, j)
             if change is not None:
+                colour, size, noun = change[:3]
+                if self.world:  # "turns gold": the world's word for it
+                    colour, size = _world_word(colour), _world_word(size)
                 for thing in subjects:
-                    thing.change_look(*change[:3])
+                    thing.change_look(colour, size, noun)
                 j += change[3]
                 continue
             if tokens[j] in QUANTIFIERS and tokens[j + 1:j + 2] != ["of"] and (
@@ -337,7 +427,7 @@ class _Story:
                 # "across the park" is a place, and an "it" with nothing to refer to stays as written
                 if things:
                     items += self._refs(things)
-                elif place and np.head not in DIRECTIONS:  # "to the left" is a motion
+                elif place and not _names_direction(np):  # "to the left", "toward the top" are motions
                     items.append(_Place(tokens[j:np.end]))
                 else:
                     items += tokens[j:np.end]
@@ -345,8 +435,28 @@ class _Story:
                 continue
             items.append(tokens[j])
             j += 1
-        items, _ = canonical_motions(items)
+        items, motions = canonical_motions(items)
+        if motions:  # remembered for a later "keeps sliding"
+            for thing in subjects:
+                thing.motion = motions[-1]
         return drop_repeats(tidy(participles(tidy(items))))
+
+    @staticmethod
+    def going_on(tokens: list[str], subjects: list[Thing]) -> list[str]:
+        """A move verb without a direction ("keeps sliding", "moves on") goes the way its subjects last went."""
+        last = {thing.motion for thing in subjects}
+        direction = last.pop() if len(last) == 1 else None
+        if direction not in _TRANSLATIONS:
+            return tokens
+        out: list[str] = []
+        for k, word in enumerate(tokens):
+            out.append(word)
+            before, nxt = tokens[k - 1:k], tokens[k + 1:k + 2]
+            # the predicate's own verb only: not "does not move", "stops moving"
+            if (base_of(word) in MOVE_VERBS and (not before or before[0] in ("and", ",")) and direction_after(
+                    tokens, k + 1) is None and (not nxt or nxt in _GOES_ON or nxt[0].endswith("ly"))):
+                out.append(direction)
+        return out
 
     @staticmethod
     def _refs(things: list[Thing]) -> list[Item]:
@@ -369,14 +479,27 @@ class _Story:
                 i += 1
             else:
                 break
+        if tokens[i:i + 1] and tokens[i] in VIEWERS:  # "we see a ball", "you can watch it fall"
+            k = i + 1
+            while k < len(tokens) and tokens[k] in ("can", "could", "will", "now", "then", "also", "again"):
+                k += 1
+            if k < len(tokens) and (base_of(tokens[k]) or tokens[k]) in PRESENTATIVES:
+                i = k
         if tokens[i:i + 1] and tokens[i] in ("there", "here") and tokens[i + 1:i + 2] and tokens[i + 1] in COPULAS:
             i += 2  # "there is a ball", "here is also a ball"
             while i < len(tokens) and tokens[i] in DISCOURSE:
                 i += 1
-        elif tokens[i:i + 1] and tokens[i] in PRESENTATIVES:
-            k = i + 1 + (tokens[i + 1:i + 2] == ["at"])  # "picture a ball", "look at a ball"
+        elif tokens[i:i + 1] and (base_of(tokens[i]) or tokens[i]) in PRESENTATIVES:
+            k = i + 1 + (tokens[i + 1:i + 2] in (["at"], ["as"], ["how"]))  # "look at a ball", "watch as a ball"
             if noun_phrase(tokens, k) is not None:
                 i = k
+        elif (video := noun_phrase(tokens, i)) is not None and video.head in SCENE_NOUNS and verb_like(
+                tokens, video.end):  # "the scene opens with a ball", "the video shows a box": what it shows
+            shown = next((k for k in range(video.end + 1, len(tokens)) if noun_phrase(tokens, k) is not None), None)
+            if shown is not None:
+                i = shown
+        elif (opens := _opens_with(tokens, i)) is not None:
+            i = opens  # "it all starts with a ball", "everything begins with a box"
         groups: list[tuple[list[NounPhrase], list[str]]] = []
         leading: list[str] = []  # "In the park, a dog runs": the opening phrase joins the first event
         if noun_phrase(tokens, i) is None:
@@ -393,6 +516,8 @@ class _Story:
             while tokens[i:i + 1] == ["and"] and (more := subject_phrase(tokens, i + 1)) is not None:
                 subjects.append(more)
                 i = more.end
+            if tokens[i:i + 1] and tokens[i] in RELATIVE_PRONOUNS and verb_like(tokens, i + 1):
+                i += 1  # "a triangle that rises": the triangle rises
             j = i
             while j < len(tokens):
                 if tokens[j] in _SUBJECT_BREAKS:
@@ -422,6 +547,10 @@ class _Story:
             subjects: list[Thing] = []
             for np in phrases:
                 subjects += self.resolve(np, [], subject=True)
+            if not phrases and not previous and (start := _first_subject(predicate)) is not None:
+                # nothing to continue: the first subject with a verb starts the clause ("following a cube that slides")
+                groups[:0] = self.subject_groups(predicate[start:])
+                continue
             if not phrases:
                 subjects = [self.mention(t) for t in previous]
             if not subjects:
@@ -447,6 +576,8 @@ class _Story:
         self.scenes.append(Scene(prompt=join_prompt(prompt, setting), entities=names,
                                  background=self.setting.background, camera=self.setting.camera))
         self.last_scene = [p.thing for p in merged]
+        named = [item.thing for p in merged for item in p.event if isinstance(item, _Ref)]
+        self.last_all = self.last_scene + [t for k, t in enumerate(named) if t not in self.last_scene + named[:k]]
         self.shown += [thing for thing in self.last_scene if thing not in self.shown]
 
     def render(self, parts: list[_Part]) -> tuple[str, list[str]]:
@@ -506,15 +637,25 @@ class RuleBasedPlanner:
     @staticmethod
     def _read(story: str, world: bool) -> _Story:
         state = _Story(world)
+        background_changed = False  # the last clause only changed the background
         for sentence in sentences(story):
             for piece in clauses(sentence):
                 text, setting = take_setting(piece)
-                parts = state.read_clause(tokenize(text), state.last_scene)
+                tokens = tokenize(text)
+                if _only_adjectives(tokens):  # "it turns blue, then red": the last change again, to "red"
+                    if background_changed:
+                        text, setting = take_setting(f"the background turns {' '.join(tokens)}")
+                        tokens = tokenize(text)
+                    else:
+                        tokens = ["turns", *tokens]
+                parts = state.read_clause(tokens, state.last_scene)
+                background_changed = not parts and setting.background is not None
                 state.setting = Setting(setting.background or state.setting.background,
                                         setting.camera or state.setting.camera)
                 if not parts and (setting.background or setting.camera):
-                    # "Then the background turns white.": the same entities in the new setting
-                    parts = [_Part(thing, []) for thing in state.last_scene]
+                    # "Then the background turns white.": the same entities in the new setting, the shape a
+                    # relation placed ("a box rests beneath a ball") included
+                    parts = [_Part(thing, []) for thing in state.last_all]
                 if parts:
                     state.add_scene(parts)
         return state

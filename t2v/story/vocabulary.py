@@ -50,9 +50,13 @@ IRREGULAR_PLURALS: dict[str, str] = {
     "geese": "goose", "feet": "foot", "teeth": "tooth", "leaves": "leaf", "wolves": "wolf", "knives": "knife",
 }
 
-SINGULAR_DETERMINERS: frozenset[str] = frozenset({"a", "an", "one", "another", "this", "that", "his", "her"})
+# Possessives read as determiners: "our story begins with...", "my ball".
+SINGULAR_DETERMINERS: frozenset[str] = frozenset({"a", "an", "one", "another", "this", "that", "his", "her", "our",
+                                                  "my", "your"})
 DEFINITE_DETERMINERS: frozenset[str] = frozenset({"the", "this", "that", "these", "those"})
 NUMBER_WORDS: dict[str, int] = {"two": 2, "three": 3, "four": 4, "five": 5}
+# Nouns of two that count what follows them: "a pair of balls", "a couple of cubes" are two balls, two cubes.
+PAIR_NOUNS: frozenset[str] = frozenset({"pair", "couple"})
 DETERMINERS: frozenset[str] = (SINGULAR_DETERMINERS | DEFINITE_DETERMINERS
                                | frozenset({"two", "three", "four", "five", "some", "their"}))
 SINGULAR_PRONOUNS: frozenset[str] = frozenset({"it", "he", "she", "him"})
@@ -78,10 +82,18 @@ RELATIONS: tuple[tuple[str, str], ...] = (
     ("below", "below"), ("beneath", "beneath"), ("underneath", "underneath"), ("under", "under"), ("over", "over"),
     ("beside", "beside"), ("behind", "behind"), ("near", "near"), ("atop", "atop"),
 )
+# Subjects that are the video itself: "The scene opens with a ball...", "The video shows a box..." present
+# what follows them, like :data:`PRESENTATIVES`.
+SCENE_NOUNS: frozenset[str] = frozenset({"scene", "video", "clip", "story", "film", "movie", "animation"})
+# Relative pronouns: "a triangle that rises" is a triangle rising.
+RELATIVE_PRONOUNS: frozenset[str] = frozenset({"that", "which", "who"})
 # Verbs that present what the story shows rather than tell of it: "Picture a red ball...", "Look at a box...".
 PRESENTATIVES: frozenset[str] = frozenset({
     "picture", "imagine", "envision", "visualize", "visualise", "watch", "see", "behold", "look", "meet", "consider",
+    "show", "display", "draw", "make", "let", "notice", "observe", "spot",
 })
+# Who watches with a presentative: "we see a ball", "you can watch it fall".
+VIEWERS: frozenset[str] = frozenset({"we", "you", "i"})
 # Words that open a subordinate clause before the main one: "When the bell rings, a dog barks".
 SUBORDINATORS: frozenset[str] = frozenset({
     "when", "whenever", "where", "wherever", "because", "since", "if", "once", "until", "before", "after",
@@ -117,12 +129,12 @@ IRREGULAR_VERBS: dict[str, tuple[str, str, str]] = {
     forms.split()[0]: tuple(forms.split()[1:]) for forms in _IRREGULAR.replace("\n", ",").split(",") if forms.strip()
 }
 REGULAR_VERBS: frozenset[str] = frozenset("""
-    appear arrive ascend bark blink bob bounce burst carry change chase climb close continue contract cook crawl
-    cry dance dash descend disappear drift drop dwindle emerge enlarge enter exit expand explode fade float flow
-    follow freeze glide glow head hide hop hover jog jump keep kick land laugh look march melt move nod open
-    paddle paint pan pause play pull push race reach remain rest return roll rotate rush sail settle shake shift
-    skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl vanish wait walk
-    wander watch wave zoom
+    appear arrive ascend bark blink bob bounce burst carry change chase climb close color colour continue contract
+    cook crawl cry dance dash descend disappear drift drop dwindle dye emerge enlarge enter exit expand explode fade
+    float flow follow freeze glide glow head hide hop hover jog jump keep kick land laugh look march melt move nod
+    open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
+    settle shake shift skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl
+    vanish wait walk wander watch wave zoom
 """.split())
 
 
@@ -231,6 +243,12 @@ MOTION_VERBS: dict[str, str] = {
     "grow": "grow", "expand": "grow", "swell": "grow", "enlarge": "grow", "shrink": "shrink",
     "contract": "shrink", "dwindle": "shrink", "stop": "still",
 }
+# Places that name a direction after "to the" / "toward the": "heads toward the bottom" moves down.
+DIRECTION_PLACES: dict[str, str] = {"top": "up", "bottom": "down"}
+# Nouns after a direction that name the same direction: "rolls to the left side", "to the right edge".
+DIRECTION_SIDES: frozenset[str] = frozenset({"side", "edge", "corner", "border"})
+# What a direction's place may be "of" and still be a direction: "to the top of the screen".
+FRAME_NOUNS: frozenset[str] = frozenset({"screen", "frame", "picture", "image", "scene", "view", "canvas", "video"})
 DIRECTIONS: dict[str, str] = {
     "left": "left", "leftward": "left", "leftwards": "left", "right": "right", "rightward": "right",
     "rightwards": "right", "up": "up", "upward": "up", "upwards": "up", "down": "down", "downward": "down",
@@ -249,8 +267,12 @@ STILL_ADJECTIVES: frozenset[str] = frozenset({"still", "motionless", "stationary
 # Verbs that mean "stays in place" when nothing else moves the entity ("a box sits on a white background").
 STAY_VERBS: frozenset[str] = frozenset({"sit", "stand", "stay", "remain", "rest", "wait"})
 # Verbs that change an entity's look: "turns blue", "becomes huge", "turns into a purple triangle".
-CHANGE_VERBS: frozenset[str] = frozenset({"turn", "become", "change", "get", "go", "switch"})
+# "is painted purple", "gets dyed blue" (the passive of a colouring verb) change it too.
+CHANGE_VERBS: frozenset[str] = frozenset({"turn", "become", "change", "get", "go", "switch", "paint", "dye", "colour",
+                                          "color", "recolour", "recolor"})
 COMPARATIVE_MOTION: dict[str, str] = {"bigger": "grow", "larger": "grow", "smaller": "shrink"}
+# Comparatives that are a direction after a motion verb: "drifts higher (and higher)", "sinks lower".
+COMPARATIVE_DIRECTIONS: dict[str, str] = {"higher": "up", "lower": "down"}
 
 BACKGROUND_WORDS: dict[str, str] = {
     "black": "black", "ebony": "black", "gray": "gray", "grey": "gray", "silver": "gray", "white": "white",
@@ -282,6 +304,13 @@ WORLD_MOVE_VERBS: frozenset[str] = frozenset("""
     travel travels travelling glide glides gliding shift shifts shifting
 """.split())
 WORLD_DIRECTIONS: frozenset[str] = frozenset(DIRECTIONS)
+# The colour and size words the world reads; other known ones ("gold", "navy", "enormous") are written as their
+# family's word (:data:`COLOR_FAMILY`, :data:`SIZE_FAMILY`) in a shapes story.
+WORLD_COLORS: frozenset[str] = frozenset("""
+    red crimson scarlet ruby orange amber tangerine yellow golden lemon green emerald lime blue cobalt azure sapphire
+    purple violet lilac lavender
+""".split())
+WORLD_SIZES: frozenset[str] = frozenset("small little tiny miniature big huge large giant".split())
 # The relations the world has (left of, right of, above, below), in every wording it reads.
 WORLD_RELATIONS: frozenset[str] = frozenset(p.replace("_", " ") for p in """
     to_the_left_of left_of on_the_left_of to_the_right_of right_of on_the_right_of above over on_top_of atop
