@@ -363,3 +363,11 @@ def test_batch_keys_carry_the_cache_and_bad_cache_settings_are_refused_up_front(
                          (BatchSettings(mag_ratios="r.json"), "mag_ratios is for cache 'mag'")):
         with pytest.raises(ValueError, match=message):
             bad.check()
+
+
+def test_calibration_gives_back_the_cache_the_pipeline_had():
+    pipe = tiny_wan_pipeline(T2VWanPipeline)
+    enable_caching(pipe, "taylorseer")
+    calibrate_mag_ratios(pipe, "a red ball", num_inference_steps=2, height=HEIGHT, width=HEIGHT,
+                         num_frames=NUM_FRAMES)
+    assert cache_kind(pipe) == "taylorseer"

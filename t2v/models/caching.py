@@ -434,8 +434,7 @@ def calibrate_mag_ratios(pipe, prompt: str, *, num_inference_steps: int = 50, se
     experts = _experts(pipe)
     if not isinstance(pipe, diffusers.WanPipeline):
         raise ValueError(f"calibration runs a text-to-video Wan pipeline (WanPipeline); got {type(pipe).__name__}")
-    for _, expert in experts:
-        _uninstall(expert)
+    found = [(expert, _uninstall(expert)) for _, expert in experts]  # the caches it had come back afterwards
     recipes = {name: _Recipe("mag", {}, calibrate=True) for name, _ in experts}
     try:
         for name, expert in experts:
@@ -448,6 +447,9 @@ def calibrate_mag_ratios(pipe, prompt: str, *, num_inference_steps: int = 50, se
     finally:
         for _, expert in experts:
             _uninstall(expert)
+        for expert, recipe in found:
+            if recipe is not None:
+                _install(expert, recipe)
     by_expert = {}
     for name, calls in measured.items():
         by_expert[name] = {call: [float(steps.get(i, 1.0)) for i in range(num_inference_steps)]
