@@ -3,7 +3,8 @@
 Two models, no download: the embedded ``tiny-shapes`` (its shipped UNet and VAE; the text encoder is a random
 one of the same MiniLM shape, since only its output's shape matters to the timing), and a Wan with the real
 2.1 T2V 1.3B transformer config (30 blocks, width 1536) and the real 2.1 VAE config, with random bf16 weights
-made on ``meta`` and materialised on the device (buffers kept), plus a small random UMT5 text encoder of Wan's text width.
+made on ``meta`` and materialised on the device (buffers kept), plus a small random UMT5 text encoder of Wan's
+text width.
 Wan runs at 480×832 and 33 frames. Random weights: only the time and memory figures mean anything.
 
 Pipelines timed, each after a warm-up call: tiny-shapes plain generation (stock ``AnimateDiffPipeline``
@@ -122,13 +123,12 @@ def tiny_shapes_checks(device: torch.device, steps: int) -> dict:
 def random_wan(device: torch.device, dtype: torch.dtype, layers: int, frames: int, size: tuple[int, int]):
     """T2VWanPipeline at the 1.3B transformer config (random, made on meta, then on ``device``) and the real VAE
     config; a 2-layer random UMT5 of width 4096 for text."""
+    from accelerate import init_empty_weights
+    from accelerate.utils import set_module_tensor_to_device
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
 
     from t2v.pipelines import T2VWanPipeline
-
-    from accelerate import init_empty_weights
-    from accelerate.utils import set_module_tensor_to_device
 
     with init_empty_weights():  # parameters on meta (no 5 GB of fp32 on the host); buffers such as RoPE's stay real
         transformer = WanTransformer3DModel(**{**WAN_1_3B, "num_layers": layers})
