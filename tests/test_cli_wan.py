@@ -87,3 +87,45 @@ def test_finetune_on_wan_writes_a_lora(wan_dir, tmp_path):
                "--num-prompts", "2", "--num-validation-prompts", "1", "--validation-judge", "",
                "--checkpoint-every", "1") == 0
     assert (out / "lora" / "pytorch_lora_weights.safetensors").is_file()
+
+
+@pytest.fixture(scope="module")
+def i2v_dirs(tmp_path_factory):
+    """A tiny Wan 2.1 FLF2V and a tiny 2.1 I2V folder, saved as published."""
+    from diffusers import WanImageToVideoPipeline
+
+    from tests.tiny_wan import tiny_i2v_components
+
+    root = tmp_path_factory.mktemp("wan-i2v")
+    for name, first_last in (("flf2v", True), ("i2v", False)):
+        WanImageToVideoPipeline(**tiny_i2v_components(first_last=first_last)).save_pretrained(root / name)
+    return root
+
+
+def test_an_flf2v_model_bridges_natively_and_an_i2v_model_animates_and_extends(i2v_dirs, inputs, tmp_path,
+                                                                                 capsys):
+    """Wan's own conditioning where the model has it: first-last frame on FLF2V, image-to-video on I2V."""
+    bridge = tmp_path / "bridge.gif"
+    assert cli("transition", str(inputs / "a.png"), str(inputs / "b.png"), "--prompt-a", "a grey field",
+               "--prompt-b", "a black field", "--frames", "3", "--steps", "2", "--model", str(i2v_dirs / "flf2v"),
+               "-o", str(bridge)) == 0
+    assert "native" in capsys.readouterr().out
+    assert read_video(bridge).shape == (3, HEIGHT, HEIGHT, 3)
+    assert cli("transition", str(inputs / "a.png"), str(inputs / "b.png"), "--prompt-a", "a", "--prompt-b", "b",
+               "--frames", "4", "--model", str(i2v_dirs / "flf2v"), "-o", str(tmp_path / "x.gif")) == 2
+    assert "4k+3" in capsys.readouterr().err
+    animated = tmp_path / "animated.gif"
+    assert cli("animate", str(inputs / "a.png"), "--prompt", "a grey field", "--frames", "5", "--steps", "2",
+               "--model", str(i2v_dirs / "i2v"), "-o", str(animated)) == 0
+    assert read_video(animated).shape == (5, HEIGHT, HEIGHT, 3)
+    extended = tmp_path / "extended.gif"
+    assert cli("extend", str(inputs / "clip.gif"), "--prompt", "noise", "--frames", "3", "--steps", "2",
+               "--model", str(i2v_dirs / "i2v"), "-o", str(extended)) == 0
+    assert read_video(extended).shape == (5 + 3, HEIGHT, HEIGHT, 3)
+
+
+def test_a_story_on_an_image_to_video_model_is_refused_in_one_line(i2v_dirs, tmp_path, capsys):
+    assert cli("story", "A red ball moves right. Then it bounces.", "--model", str(i2v_dirs / "i2v"),
+               "-o", str(tmp_path / "s.gif")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "WanImageToVideoPipeline" in err[0]

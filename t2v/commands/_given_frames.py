@@ -93,9 +93,44 @@ def check_resample(rounds: int) -> None:
 
 
 def load_transition_pipeline(args: argparse.Namespace):
+    """The shared transition pipeline of the model, or, for a Wan image-to-video model (2.1 I2V / FLF2V, 2.2 I2V),
+    the model's own pipeline, which the verbs then drive natively (:mod:`t2v.pipelines.wan_native`)."""
     from ..pipelines import pipeline_for
 
-    return pipeline_for(load_from_args(args), "transition")
+    pipe = load_from_args(args)
+    return pipe if is_wan_image_to_video(pipe) else pipeline_for(pipe, "transition")
+
+
+def is_wan_image_to_video(pipe) -> bool:
+    return type(pipe).__name__ == "WanImageToVideoPipeline"
+
+
+WAN_STOCK_SIZE = (480, 832)  # diffusers' Wan default frame
+
+
+def fit_to_wan(frames: np.ndarray, pipe, name: str) -> np.ndarray:
+    """Frames for a Wan image-to-video model: kept at their size when it fits the model (sides multiples of
+    16, or 32 on TI2V-5B), else fitted to Wan's 480×832."""
+    from ..pipelines.wan_native import size_multiple
+
+    multiple = size_multiple(pipe)
+    if frames.shape[1] % multiple == 0 and frames.shape[2] % multiple == 0:
+        return frames
+    return fit_to_model(frames, WAN_STOCK_SIZE, name)
+
+
+def wan_native_kwargs(args: argparse.Namespace) -> dict:
+    """The native Wan pipelines' keyword arguments for the shared options (no RePaint resampling there)."""
+    import torch
+
+    if args.resample:
+        raise ValueError("--resample is for the shared masked inpainting; this Wan image-to-video model is driven "
+                         "natively")
+    kwargs = {"num_inference_steps": args.steps, "negative_prompt": args.negative_prompt,
+              "generator": torch.Generator().manual_seed(args.seed)}
+    if args.guidance is not None:
+        kwargs["guidance_scale"] = args.guidance
+    return kwargs
 
 
 def generation_kwargs(args: argparse.Namespace) -> dict:

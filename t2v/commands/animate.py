@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
+
 from ._common import add_model_arguments, check_output_path, describe_clip, positive_int, write_output
 from ._given_frames import (
     add_generation_arguments,
@@ -12,9 +14,12 @@ from ._given_frames import (
     check_prompts,
     check_resample,
     fit_to_model,
+    fit_to_wan,
     generation_kwargs,
+    is_wan_image_to_video,
     load_transition_pipeline,
     read_frames,
+    wan_native_kwargs,
 )
 
 
@@ -46,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
                          "a clip)")
 
     pipe = load_transition_pipeline(args)
+    if is_wan_image_to_video(pipe):
+        return run_native(args, pipe, image, output, start)
     frames = pipe.frame_limit if args.frames is None else args.frames
     if not 2 <= frames <= pipe.frame_limit:
         raise ValueError(f"--frames must be in [2, {pipe.frame_limit}] (the image and at least one new frame, "
@@ -56,4 +63,18 @@ def run(args: argparse.Namespace) -> int:
     fps = pipe.default_fps
     write_output(video, output, fps)
     print(f"wrote {output}: {describe_clip(len(video), fps)}, took {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def run_native(args: argparse.Namespace, pipe, image: np.ndarray, output, start: float) -> int:
+    """A Wan image-to-video model's own image-to-video: the image is the first frame's condition."""
+    from ..pipelines.pipeline_t2v_wan import STOCK_FPS, STOCK_NUM_FRAMES
+    from ..pipelines.wan_native import native_continuation
+
+    frames = STOCK_NUM_FRAMES if args.frames is None else args.frames
+    video = native_continuation(pipe, fit_to_wan(image, pipe, "image"), args.prompt, frames,
+                                **wan_native_kwargs(args))
+    write_output(video, output, STOCK_FPS)
+    print(f"wrote {output}: {describe_clip(len(video), STOCK_FPS)} (Wan image-to-video, native), "
+          f"took {time.perf_counter() - start:.1f} s")
     return 0

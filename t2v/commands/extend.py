@@ -14,9 +14,12 @@ from ._given_frames import (
     check_prompts,
     check_resample,
     fit_to_model,
+    fit_to_wan,
     generation_kwargs,
+    is_wan_image_to_video,
     load_transition_pipeline,
     read_frames,
+    wan_native_kwargs,
 )
 
 MAX_NEW_FRAMES = 256  # bounds one run's time; a longer video is extended again
@@ -54,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--context must be at most the clip's {len(clip)} frames, got {args.context}")
 
     pipe = load_transition_pipeline(args)
+    if is_wan_image_to_video(pipe):
+        return run_native(args, pipe, clip, output, start)
     context = min(pipe.default_context, len(clip)) if args.context is None else args.context
     if context >= pipe.frame_limit:
         raise ValueError(f"--context must be in [1, {pipe.frame_limit - 1}] (less than the model's "
@@ -66,4 +71,23 @@ def run(args: argparse.Namespace) -> int:
     write_output(video, output, fps)
     print(f"wrote {output}: the clip ({len(clip)}) and {len(new)} new frames; {describe_clip(len(video), fps)}, "
           f"took {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def run_native(args: argparse.Namespace, pipe, clip: np.ndarray, output, start: float) -> int:
+    """A Wan image-to-video model's own continuation from the clip's last frame; its re-rendering of that frame
+    (the video's frame 0) is dropped, and the window is the fewest 4k+1 frames that hold the new ones."""
+    from ..pipelines.pipeline_t2v_wan import STOCK_FPS
+    from ..pipelines.wan_native import native_continuation
+
+    if args.context not in (None, 1):
+        raise ValueError(f"--context must be 1 on a Wan image-to-video model (it continues from one frame), got "
+                         f"{args.context}")
+    clip = fit_to_wan(clip, pipe, "clip")
+    window = -(-args.frames // 4) * 4 + 1
+    new = native_continuation(pipe, clip, args.prompt, window, **wan_native_kwargs(args))[1:][:args.frames]
+    video = np.concatenate([clip, new])
+    write_output(video, output, STOCK_FPS)
+    print(f"wrote {output}: the clip ({len(clip)}) and {len(new)} new frames (Wan image-to-video, native); "
+          f"{describe_clip(len(video), STOCK_FPS)}, took {time.perf_counter() - start:.1f} s")
     return 0

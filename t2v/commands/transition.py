@@ -14,9 +14,12 @@ from ._given_frames import (
     check_prompts,
     check_resample,
     fit_to_model,
+    fit_to_wan,
     generation_kwargs,
+    is_wan_image_to_video,
     load_transition_pipeline,
     read_frames,
+    wan_native_kwargs,
 )
 
 
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
                          f"frame), got {args.context}")
 
     pipe = load_transition_pipeline(args)
+    if is_wan_image_to_video(pipe):
+        return run_native(args, pipe, a, b, output, start)
     most = pipe.frame_limit - 2 * args.context
     if most < 1:
         raise ValueError(f"--context must be in [1, {(pipe.frame_limit - 1) // 2}] (both sides' given frames and "
@@ -74,4 +79,30 @@ def run(args: argparse.Namespace) -> int:
     what = f"A ({len(a)}), a bridge of {len(bridge)} and B ({len(b)})" if args.with_clips else \
         f"a bridge of {len(bridge)} frames"
     print(f"wrote {output}: {what}; {describe_clip(len(video), fps)}, took {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def run_native(args: argparse.Namespace, pipe, a: np.ndarray, b: np.ndarray, output, start: float) -> int:
+    """A Wan FLF2V model's own first-last-frame transition from A's last frame to B's first."""
+    from ..pipelines.pipeline_t2v_wan import STOCK_FPS
+    from ..pipelines.wan_native import native_transition
+
+    if args.context != 1:
+        raise ValueError(f"--context must be 1 on a Wan first-last-frame model (it takes one frame each side), got "
+                         f"{args.context}")
+    frames = 79 if args.frames is None else args.frames  # 81 with the two ends: Wan's native length
+    if (frames + 1) % 4:
+        raise ValueError(f"--frames must be 4k+3 on a Wan first-last-frame model (with the two given ends, 4k+1 "
+                         f"frames: 3, 7, 11, ...), got {frames}")
+    a, b = fit_to_wan(a, pipe, "clip A"), fit_to_wan(b, pipe, "clip B")
+    if a.shape[1:3] != b.shape[1:3]:
+        b = fit_to_model(b, a.shape[1:3], "clip B")
+    prompt = args.prompt or f"{args.prompt_a}, then {args.prompt_b}"
+    video = native_transition(pipe, a[-1], b[0], prompt, frames + 2, **wan_native_kwargs(args))
+    bridge = video[1:-1]
+    video = np.concatenate([a, bridge, b]) if args.with_clips else bridge
+    fps = STOCK_FPS
+    write_output(video, output, fps)
+    print(f"wrote {output}: a first-last-frame bridge of {len(bridge)} frames (Wan, native); "
+          f"{describe_clip(len(video), fps)}, took {time.perf_counter() - start:.1f} s")
     return 0
