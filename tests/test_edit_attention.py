@@ -122,6 +122,28 @@ def test_an_edit_of_a_prompt_into_itself_is_stock_attention(tiny_pipe, tokenizer
     assert (injected - unet(other, 500, encoder_hidden_states=embeds).sample).abs().max() > 1e-3
 
 
+def test_recorded_queries_and_keys_kept_in_half_precision(tiny_pipe, tokenizer):
+    """``dtype=float16``: the record holds half the bytes, and an edit of a prompt into itself from it is
+    still stock attention within half precision's rounding."""
+    unet = tiny_pipe.unet
+    prompt = "a big red circle moving left"
+    latents, embeds = unet_inputs(tiny_pipe, prompt)
+    stock = unet(latents, 500, encoder_hidden_states=embeds).sample
+    windows = EditWindows(cross=(0, 1), self_attention=(0, 1), temporal=(0, 1))
+    frames = tiny_pipe.default_num_frames
+    full, half = (RecordSource(1, frames, (8, 8), windows, dtype=dtype) for dtype in (None, torch.float16))
+    for record in (full, half):
+        with record.installed(unet):
+            unet(latents, 500, encoder_hidden_states=embeds)
+    assert all(q.dtype == k.dtype == torch.float16 for q, k in half.features.values())
+    assert half.nbytes * 2 == full.nbytes
+    edit = EditControl(half, token_map(tokenizer, prompt, prompt).matrix, cfg=False)
+    with edit.installed(unet):
+        edited = unet(latents, 500, encoder_hidden_states=embeds).sample
+    assert edited.dtype == stock.dtype
+    torch.testing.assert_close(edited, stock, atol=1e-2, rtol=1e-2)
+
+
 def test_an_ip_adapter_processor_is_wrapped_not_dropped(tiny_pipe):
     from diffusers.models.attention_processor import IPAdapterAttnProcessor2_0
 
@@ -211,6 +233,23 @@ def test_fusing_frames_fills_a_frame_where_the_map_dropped_out():
     assert fuse_frames(maps, 0)[2].equal(maps[2])
     with pytest.raises(ValueError, match="threshold"):
         blend_mask(maps, 1.5)
+
+
+def test_a_surrounding_region_keeps_the_object_with_a_margin():
+    """A background word attends everywhere but the object: the mask is the surround, the object and a
+    one-pixel margin around it are kept (a dilated surround would swallow a small object)."""
+    maps = torch.ones(4, 8, 8)
+    for f in range(4):
+        maps[f, 3:5, 1 + f:3 + f] = 0.0  # a 2x2 object moving right
+    mask = blend_mask(maps, 0.3, radius=1, dilate=1)
+    for f in range(4):
+        assert mask[f, 3:5, 1 + f:3 + f].sum() == 0  # the object is kept in every frame
+        assert mask[f, 2:6, f:4 + f].sum() < mask.new_tensor(16 - 4)  # some of its margin too
+    assert mask[:, 0].all() and mask[:, 7].all()  # the rest is edited
+    assert mask.mean() > 0.6
+    # an object's own map still gets the margin on the edited side
+    obj = blend_mask(1.0 - maps, 0.3, radius=0, dilate=1)
+    assert obj[0, 2:6, 0:4].all() and obj[0].sum() == 16
 
 
 def test_masks_follow_a_moving_object_on_tiny_shapes():

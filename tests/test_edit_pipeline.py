@@ -112,6 +112,49 @@ def test_outputs_and_null_text(test_pipe):
     assert whole.frames.shape == (1, 4, 4, 8, 8) and whole.mask.min() == 1.0
 
 
+def test_the_blend_mask_comes_from_the_source_maps_unless_asked(test_pipe):
+    """By default the mask is the source words' region (recorded over the inversion); the edit's own maps,
+    which drift under guidance, only join when `blend_edit_maps` is on, and stand in when the source has no
+    blend words."""
+    from t2v.editing.attention import EditControl, EditWindows, RecordSource
+    from t2v.editing.blend import blend_mask
+
+    source_map, edit_map = torch.zeros(4, 8, 8), torch.zeros(4, 8, 8)
+    source_map[:, 2:4, 2:4] = 1.0
+    edit_map[:, 5:7, 5:7] = 1.0
+    record = RecordSource(2, 4, (8, 8), EditWindows(), blend_tokens=[1])
+    control = EditControl(record, torch.eye(8), blend_tokens=[1], cfg=False)
+    record.store.total[0], control.store.total[0] = source_map, edit_map
+    record.store.count = control.store.count = 1
+    expected = blend_mask(source_map, 0.3, radius=test_pipe.blend_radius, dilate=test_pipe.blend_dilate)
+    assert test_pipe.blend_edit_maps is False
+    torch.testing.assert_close(test_pipe.current_mask(record, control, 0.3), expected)
+    assert test_pipe.current_mask(record, control, 0.3)[:, 5:7, 5:7].sum() == 0
+    try:
+        test_pipe.blend_edit_maps = True
+        both = test_pipe.current_mask(record, control, 0.3)
+    finally:
+        del test_pipe.blend_edit_maps
+    assert both[:, 5:7, 5:7].all() and both[:, 2:4, 2:4].all()
+    record.store.count = 0  # no source words: the edit's maps make the mask
+    assert test_pipe.current_mask(record, control, 0.3)[:, 5:7, 5:7].all()
+
+
+def test_negative_prompt_inversion_retraces_the_source_under_guidance(test_pipe):
+    """Guiding against the source prompt: where the prompts agree (here: everywhere, and no control makes the
+    halves differ) the guided sampler makes what the unguided one makes, whatever the scale; guiding against
+    the empty prompt does not."""
+    clip = render(WorldSpec(objects=(ShapeObject("square", "blue", "big", "right", x=0.3),), frames=4, size=32))
+    args = {"video": clip, "source_prompt": "a blue square", "target_prompt": "a blue square",
+            "edit_words": ["blue"], "num_inference_steps": 2, "output_type": "latent", "cross_window": None,
+            "self_window": None, "temporal_window": None, "blend_threshold": None}
+    unguided = test_pipe(**args, guidance_scale=1.0).frames
+    guided = test_pipe(**args, guidance_scale=6.0, negative_prompt_inversion=True).frames
+    empty = test_pipe(**args, guidance_scale=6.0).frames  # the default: the empty prompt
+    torch.testing.assert_close(guided, unguided, atol=1e-4, rtol=1e-4)
+    assert (empty - unguided).abs().max() > 1e-2
+
+
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"target_prompt": "a red circle"}, "nothing to edit"),
     ({"target_prompt": "  "}, "target_prompt"),

@@ -59,8 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mask-out", default=None, help="also write the edit's mask as a video")
     parser.add_argument("--edit-words", nargs="+", default=None,
                         help="words whose region is edited (default: the words the prompts differ by)")
-    parser.add_argument("--cross-window", type=_window, default=(0.0, 0.8),
-                        help="START:END fractions of the steps using the source's cross-attention (default 0:0.8)")
+    parser.add_argument("--cross-window", type=_window, default=(0.0, 0.3),
+                        help="START:END fractions of the steps using the source's cross-attention (default 0:0.3, "
+                             "chosen on the dev split)")
     parser.add_argument("--self-window", type=_window, default=(0.0, 0.4),
                         help="START:END fractions of the steps using the source's self and temporal attention "
                              "(default 0:0.4)")

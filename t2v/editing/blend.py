@@ -41,14 +41,31 @@ def fuse_frames(maps: torch.Tensor, radius: int = 1) -> torch.Tensor:
 def blend_mask(maps: torch.Tensor, threshold: float, radius: int = 1, dilate: int = 1) -> torch.Tensor:
     """A ``{0, 1}`` mask ``(F, H, W)`` from word maps ``(F, H, W)``: each frame stretched to [0, 1],
     dilated by a ``2·dilate+1`` max-pool (as P2P does), fused across neighbouring frames, normalised again
-    and thresholded."""
+    and thresholded.
+
+    When the words' region (fused and thresholded, undilated) covers most of the clip, they name the
+    surroundings (a background, the scene) and what the edit must keep is the rest, the object: the margin
+    then goes to the kept part instead, and the mask is that region less the kept part grown by ``dilate``
+    (dilating the surround would swallow a small object, and its hole would fall below the threshold)."""
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
     m = _per_frame_normalised(maps.float())
-    if dilate > 0:
-        m = F.max_pool2d(m[:, None], 2 * dilate + 1, stride=1, padding=dilate)[:, 0]
-    m = _per_frame_normalised(fuse_frames(m, radius))
-    return (m >= threshold).to(maps.dtype)
+    region = _per_frame_normalised(fuse_frames(m, radius)) >= threshold
+    if dilate > 0 and surrounding(region):
+        kept = F.max_pool2d((~region).float()[:, None], 2 * dilate + 1, stride=1, padding=dilate)[:, 0]
+        mask = kept < 0.5
+    elif dilate > 0:
+        grown = F.max_pool2d(m[:, None], 2 * dilate + 1, stride=1, padding=dilate)[:, 0]
+        mask = _per_frame_normalised(fuse_frames(grown, radius)) >= threshold
+    else:
+        mask = region
+    return mask.to(maps.dtype)
+
+
+def surrounding(mask: torch.Tensor, share: float = 0.5) -> bool:
+    """Whether a region ``(F, H, W)`` covers more than ``share`` of the clip: the words name the
+    surroundings rather than a thing in them."""
+    return bool(mask.float().mean() > share)
 
 
 def union_mask(masks: list[torch.Tensor]) -> torch.Tensor:
