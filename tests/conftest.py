@@ -25,3 +25,14 @@ def full_disk_ffmpeg(tmp_path_factory, monkeypatch):
     script.write_text(f'#!/bin/sh\nfor out; do :; done\nln -sf /dev/full "$out"\nexec {shlex.quote(real)} "$@"\n')
     script.chmod(0o755)
     monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(script))
+
+
+@pytest.fixture(scope="session")
+def wan_dir(tmp_path_factory):
+    """A tiny random Wan 2.1 T2V model saved as a t2v Wan folder (native 16×16, 9 frames)."""
+    from t2v.pipelines import T2VWanPipeline
+    from tests.tiny_wan import tiny_wan_pipeline
+
+    folder = tmp_path_factory.mktemp("wan") / "tiny-wan"
+    tiny_wan_pipeline(T2VWanPipeline).save_pretrained(folder)
+    return folder

@@ -8,16 +8,8 @@ import pytest
 from PIL import Image
 
 from t2v.cli import main
-from t2v.pipelines import T2VWanPipeline
 from t2v.video import read_video, write_video
-from tests.tiny_wan import HEIGHT, NUM_FRAMES, tiny_wan_pipeline
-
-
-@pytest.fixture(scope="module")
-def wan_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("wan") / "tiny-wan"
-    tiny_wan_pipeline(T2VWanPipeline).save_pretrained(folder)
-    return folder
+from tests.tiny_wan import HEIGHT, NUM_FRAMES
 
 
 @pytest.fixture

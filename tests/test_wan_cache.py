@@ -82,13 +82,6 @@ def ratios(pipe) -> dict:
     return data
 
 
-@pytest.fixture(scope="module")
-def wan_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("wan") / "tiny-wan"
-    tiny_wan_pipeline(T2VWanPipeline).save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture
 def cached(pipe, ratios):
     """Enables a cache on the shared pipeline for one test, and takes it off after."""
