@@ -21,7 +21,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .backbone import FlowBackbone
 from .wan_frame_prompts import per_frame_text_attention
-from .wan_model_call import expert_for, wan_velocity
+from .wan_model_call import expert_for, wan_denoiser, wan_velocity
 
 STOCK_NUM_FRAMES = 81
 STOCK_HEIGHT, STOCK_WIDTH = 480, 832
@@ -80,7 +80,7 @@ class T2VWanPipeline(WanPipeline):
 
     @property
     def denoiser(self) -> WanTransformer3DModel:
-        return self.transformer if self.transformer is not None else self.transformer_2
+        return wan_denoiser(self)
 
     @property
     def backbone(self) -> FlowBackbone:

@@ -24,7 +24,7 @@ import torch
 
 from .backbone import FlowBackbone
 from .pipeline_t2v_wan import STOCK_MAX_SEQUENCE_LENGTH as WAN_TEXT_TOKENS
-from .wan_model_call import expert_for
+from .wan_model_call import expert_for, wan_denoiser
 
 QUERY_CHUNK_ELEMENTS = 2 ** 24  # logits held at once (queries x heads x text tokens)
 
@@ -159,7 +159,7 @@ def word_attention_mask(
     """
     from t2v.editing.blend import blend_mask, to_pixels
 
-    denoiser = pipe.transformer if pipe.transformer is not None else pipe.transformer_2
+    denoiser = wan_denoiser(pipe)
     z_dim = int(pipe.vae.config.z_dim)
     if int(denoiser.config.in_channels) != z_dim:
         raise ValueError("word attention masks need a text-to-video or VACE Wan model (its transformer takes the "

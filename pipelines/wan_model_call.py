@@ -11,11 +11,22 @@ from __future__ import annotations
 import torch
 
 
+def wan_denoiser(pipe) -> torch.nn.Module:
+    """The Wan pipeline's transformer (the high-noise expert on two-expert models), for what every expert
+    shares: its config, patch size, channels."""
+    model = getattr(pipe, "transformer", None)
+    if model is None:
+        model = getattr(pipe, "transformer_2", None)
+    if model is None:
+        raise ValueError(f"{type(pipe).__name__} has no transformer: not a Wan pipeline")
+    return model
+
+
 def expert_for(pipe, timestep: torch.Tensor | float) -> tuple[torch.nn.Module, bool]:
     """The transformer that denoises ``timestep`` and whether it is the low-noise expert."""
     ratio = pipe.config.get("boundary_ratio")
     if ratio is None or pipe.transformer_2 is None:
-        return (pipe.transformer if pipe.transformer is not None else pipe.transformer_2), False
+        return wan_denoiser(pipe), False
     boundary = ratio * pipe.scheduler.config.num_train_timesteps
     return (pipe.transformer, False) if float(timestep) >= boundary else (pipe.transformer_2, True)
 

@@ -35,6 +35,7 @@ import torch
 
 from .masked_frames import to_uint8_frames
 from .pipeline_t2v_wan import STOCK_MAX_SEQUENCE_LENGTH as WAN_TEXT_TOKENS
+from .wan_model_call import wan_denoiser
 
 logger = logging.getLogger(__name__)
 
@@ -44,19 +45,10 @@ VACE_FILLER = 0.5  # 127.5 / 255: zero in the pipeline's [-1, 1] pixels, the VAC
 # -- checks -----------------------------------------------------------------------------------------
 
 
-def _denoiser(pipe) -> torch.nn.Module:
-    model = getattr(pipe, "transformer", None)
-    if model is None:
-        model = getattr(pipe, "transformer_2", None)
-    if model is None:
-        raise ValueError(f"{type(pipe).__name__} has no transformer: not a Wan pipeline")
-    return model
-
-
 def size_multiple(pipe) -> int:
     """Height and width must be multiples of this: the VAE's spatial factor times the patch, and at least 16
     (diffusers' I2V pipeline asks for 16 whatever the VAE)."""
-    patch = int(_denoiser(pipe).config.patch_size[1])
+    patch = int(wan_denoiser(pipe).config.patch_size[1])
     return max(16, int(pipe.vae_scale_factor_spatial) * patch)
 
 
@@ -111,7 +103,7 @@ def check_first_last_model(pipe) -> None:
         raise ValueError("this Wan model uses expand_timesteps (Wan 2.2 TI2V-5B): it conditions on the first "
                          "frame only and ignores last_image. Use a Wan 2.1 FLF2V model, or the shared way "
                          "(TransitionWanPipeline / generate_with_given) on a text-to-video model")
-    model = _denoiser(pipe)
+    model = wan_denoiser(pipe)
     image_channels = 2 * int(pipe.vae.config.z_dim) + 4
     if not isinstance(pipe, WanImageToVideoPipeline) or int(model.config.in_channels) != image_channels:
         raise ValueError(f"pipe_i2v must be a WanImageToVideoPipeline of an image-conditioned Wan model (FLF2V or "
@@ -152,7 +144,7 @@ def native_transition(
                          f"{last.shape[:2]}")
     height, width = first.shape[:2]
     check_sides(pipe_i2v, height, width, "first_frame")
-    if getattr(_denoiser(pipe_i2v).blocks[0].attn2, "add_k_proj", None) is not None \
+    if getattr(wan_denoiser(pipe_i2v).blocks[0].attn2, "add_k_proj", None) is not None \
             and max_sequence_length != WAN_TEXT_TOKENS:
         raise ValueError(f"max_sequence_length must be {WAN_TEXT_TOKENS} on Wan 2.1 image-to-video models (their "
                          f"attention splits the image tokens off by that length), got {max_sequence_length}")
@@ -174,7 +166,7 @@ def check_continuation_model(pipe) -> None:
     if not isinstance(pipe, WanImageToVideoPipeline):
         raise ValueError(f"pipe_i2v must be a WanImageToVideoPipeline, got {type(pipe).__name__}: continue with "
                          "the shared way (MultiSceneWanPipeline / TransitionWanPipeline mode='continue') on it")
-    if _denoiser(pipe).config.get("pos_embed_seq_len"):
+    if wan_denoiser(pipe).config.get("pos_embed_seq_len"):
         raise ValueError("this is a Wan 2.1 FLF2V model: its image embedding takes a first and a last image, not "
                          "one; continue a scene with an I2V model, or give both ends to native_transition")
 
@@ -218,7 +210,7 @@ def native_continuation(
 def check_vace_model(pipe, name: str = "pipe_vace") -> None:
     from diffusers import WanVACEPipeline
 
-    if not isinstance(pipe, WanVACEPipeline) or getattr(_denoiser(pipe).config, "vace_layers", None) is None:
+    if not isinstance(pipe, WanVACEPipeline) or getattr(wan_denoiser(pipe).config, "vace_layers", None) is None:
         raise ValueError(f"{name} must be a WanVACEPipeline of a Wan VACE model, got {type(pipe).__name__}")
 
 

@@ -209,11 +209,13 @@ class FlowEditingObjective:
     def __init__(self, pipe, reward: Reward, cfg: FinetuneConfig, guidance: float,
                  max_sequence_length: int | None = None) -> None:
         from t2v.pipelines.backbone import backbone_of
+        from t2v.pipelines.pipeline_t2v_wan import STOCK_MAX_SEQUENCE_LENGTH
 
         self.pipe, self.reward, self.cfg, self.guidance = pipe, reward, cfg, guidance
         self.backbone = backbone_of(pipe)
         # the pipeline's own text length, as its sampling reads prompts (Wan pads with zeros, which attention sees)
-        self.max_sequence_length = max_sequence_length or getattr(pipe, "max_sequence_length", 512)
+        self.max_sequence_length = max_sequence_length or getattr(pipe, "max_sequence_length",
+                                                                  STOCK_MAX_SEQUENCE_LENGTH)
         self.num_frames, self.height, self.width = wan_video_shape(pipe)
         self.start_index = cfg.num_inference_steps - round(cfg.noise_fraction * cfg.num_inference_steps)
 
@@ -223,7 +225,9 @@ class FlowEditingObjective:
 
     def latent_shape(self, batch: int) -> tuple[int, ...]:
         """``(B, C, (F-1)//4+1, H/8, W/8)``: what ``WanPipeline.prepare_latents`` makes."""
-        model = self.pipe.transformer if self.pipe.transformer is not None else self.pipe.transformer_2
+        from t2v.pipelines.wan_model_call import wan_denoiser
+
+        model = wan_denoiser(self.pipe)
         spatial = self.pipe.vae_scale_factor_spatial
         return (batch, model.config.in_channels, self.backbone.num_latent_frames(self.num_frames),
                 self.height // spatial, self.width // spatial)

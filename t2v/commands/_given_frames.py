@@ -105,18 +105,16 @@ def is_wan_image_to_video(pipe) -> bool:
     return type(pipe).__name__ == "WanImageToVideoPipeline"
 
 
-WAN_STOCK_SIZE = (480, 832)  # diffusers' Wan default frame
-
-
 def fit_to_wan(frames: np.ndarray, pipe, name: str) -> np.ndarray:
     """Frames for a Wan image-to-video model: kept at their size when it fits the model (sides multiples of
     16, or 32 on TI2V-5B), else fitted to Wan's 480×832."""
+    from ..pipelines.pipeline_t2v_wan import STOCK_HEIGHT, STOCK_WIDTH
     from ..pipelines.wan_native import size_multiple
 
     multiple = size_multiple(pipe)
     if frames.shape[1] % multiple == 0 and frames.shape[2] % multiple == 0:
         return frames
-    return fit_to_model(frames, WAN_STOCK_SIZE, name)
+    return fit_to_model(frames, (STOCK_HEIGHT, STOCK_WIDTH), name)
 
 
 def wan_native_kwargs(args: argparse.Namespace) -> dict:

@@ -84,13 +84,13 @@ def run(args: argparse.Namespace) -> int:
 
 def run_native(args: argparse.Namespace, pipe, a: np.ndarray, b: np.ndarray, output, start: float) -> int:
     """A Wan FLF2V model's own first-last-frame transition from A's last frame to B's first."""
-    from ..pipelines.pipeline_t2v_wan import STOCK_FPS
+    from ..pipelines.pipeline_t2v_wan import STOCK_FPS, STOCK_NUM_FRAMES
     from ..pipelines.wan_native import native_transition
 
     if args.context != 1:
         raise ValueError(f"--context must be 1 on a Wan first-last-frame model (it takes one frame each side), got "
                          f"{args.context}")
-    frames = 79 if args.frames is None else args.frames  # 81 with the two ends: Wan's native length
+    frames = STOCK_NUM_FRAMES - 2 if args.frames is None else args.frames  # with the two ends: Wan's length
     if (frames + 1) % 4:
         raise ValueError(f"--frames must be 4k+3 on a Wan first-last-frame model (with the two given ends, 4k+1 "
                          f"frames: 3, 7, 11, ...), got {frames}")
