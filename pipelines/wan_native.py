@@ -152,11 +152,10 @@ def native_transition(
         logger.info("Wan 2.2 I2V A14B takes last_image through its mask channels; it was released for I2V")
     from PIL import Image
 
-    video = pipe_i2v(image=Image.fromarray(first), last_image=Image.fromarray(last), prompt=prompt,
-                     negative_prompt=negative_prompt, height=height, width=width, num_frames=num_frames,
+    return _generate(pipe_i2v, {"image": Image.fromarray(first), "last_image": Image.fromarray(last)}, prompt,
+                     height, width, num_frames, negative_prompt=negative_prompt,
                      num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, generator=generator,
-                     max_sequence_length=max_sequence_length, output_type="np", **call_kwargs).frames[0]
-    return _to_uint8(video)
+                     max_sequence_length=max_sequence_length, call_kwargs=call_kwargs)
 
 
 def check_continuation_model(pipe) -> None:
@@ -197,11 +196,10 @@ def native_continuation(
     frames = to_uint8_frames(clip, "clip")
     height, width = frames.shape[1:3]
     check_sides(pipe_i2v, height, width, "clip")
-    video = pipe_i2v(image=Image.fromarray(frames[-1]), prompt=prompt, negative_prompt=negative_prompt,
-                     height=height, width=width, num_frames=num_frames, num_inference_steps=num_inference_steps,
+    return _generate(pipe_i2v, {"image": Image.fromarray(frames[-1])}, prompt, height, width, num_frames,
+                     negative_prompt=negative_prompt, num_inference_steps=num_inference_steps,
                      guidance_scale=guidance_scale, generator=generator, max_sequence_length=max_sequence_length,
-                     output_type="np", **call_kwargs).frames[0]
-    return _to_uint8(video)
+                     call_kwargs=call_kwargs)
 
 
 # -- keyframes and edits: VACE ----------------------------------------------------------------------
@@ -240,17 +238,23 @@ def vace_keyframe_inputs(keyframes: Mapping[int, np.ndarray], num_frames: int
     return video, mask
 
 
-def _run_vace(pipe, prompt: str, video: np.ndarray, mask: np.ndarray, reference_images: list | None,
-              num_frames: int, *, negative_prompt: str | None, num_inference_steps: int, guidance_scale: float,
+def _generate(pipe, inputs: dict, prompt: str, height: int, width: int, num_frames: int, *,
+              negative_prompt: str | None, num_inference_steps: int, guidance_scale: float,
               generator: torch.Generator | None, max_sequence_length: int, call_kwargs: dict) -> np.ndarray:
+    """One call of a native Wan pipeline with its own conditioning ``inputs``, as uint8 frames."""
+    out = pipe(prompt=prompt, negative_prompt=negative_prompt, height=height, width=width, num_frames=num_frames,
+               num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, generator=generator,
+               max_sequence_length=max_sequence_length, output_type="np", **inputs, **call_kwargs).frames[0]
+    return _to_uint8(out)
+
+
+def _run_vace(pipe, prompt: str, video: np.ndarray, mask: np.ndarray, reference_images: list | None,
+              num_frames: int, **settings: Any) -> np.ndarray:
     """One VACE call. Video and mask go in as one-video batches ``(1, F, H, W, 3)``: diffusers reads a lone
     numpy frame's height from its second axis, so a 4D array would be read as ``W x 3``."""
     height, width = video.shape[1:3]
-    out = pipe(prompt=prompt, negative_prompt=negative_prompt, video=video[None], mask=mask[None],
-               reference_images=reference_images, height=height, width=width, num_frames=num_frames,
-               num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, generator=generator,
-               max_sequence_length=max_sequence_length, output_type="np", **call_kwargs).frames[0]
-    return _to_uint8(out)
+    inputs = {"video": video[None], "mask": mask[None], "reference_images": reference_images}
+    return _generate(pipe, inputs, prompt, height, width, num_frames, **settings)
 
 
 @torch.no_grad()
