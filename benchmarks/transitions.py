@@ -18,7 +18,10 @@ split (30 pairs, 25 steps, ``--sweep``): the transition prompt keyed at the wind
 than on window frames 2 and 5 (endpoint fidelity 0.54 vs 0.24, text alignment 0.96 vs 0.94, max jump ratio 7.2 vs
 7.8); no resampling in the headline, since 1 and 2 rounds gave endpoint fidelity 0.48 and 0.45 and max jump ratio
 7.0 and 6.9, at 1.8 and 2.7 times the time (``--resample R`` reports it on the test pairs). Without a transition
-prompt the dev bridges scored endpoint fidelity 0.78, max jump ratio 6.6.
+prompt the dev bridges scored endpoint fidelity 0.78, max jump ratio 6.6. Those choices were made unguided; the
+dissolve guide (``guide_strength``, the pipeline's default (0, 0.3)) came after, chosen by ``--sweep --guides`` on the
+same dev pairs (README: Transitions), and the report gives the unguided bridges beside it (``unguided``,
+``unguided_without_transition_prompt``).
 
 Figures (last line, one JSON object). d(x, y) is the mean absolute difference of two uint8 frames (all pixels and
 channels). A bridge of n frames is judged as the sequence S = [A's last frame, bridge_1 … bridge_n, B's first
@@ -201,14 +204,16 @@ def bridge_figures(oracle: ShapesOracle, pairs: list[Pair], bridges: list[np.nda
 
 
 def transition(pipe, pair: Pair, steps: int, *, prompt: bool = True, rounds: int = 0,
-               placement: str = "middle") -> np.ndarray:
-    """One bridge: the pipeline's transition mode, or (dev sweep) T keyed over ``PLACEMENTS[placement]``."""
+               placement: str = "middle", guide: tuple[float, float] | None | str = "default") -> np.ndarray:
+    """One bridge: the pipeline's transition mode (``guide``: its ``guide_strength``), or (dev sweep) T keyed
+    over ``PLACEMENTS[placement]``."""
     generator = torch.Generator().manual_seed(pair.seed)
     prompts = canonical_caption(pair.a), canonical_caption(pair.b), canonical_caption(pair.t)
     if PLACEMENTS[placement] is None:
         out = pipe("transition", prompts[2] if prompt else None, clip_a=pair.clip_a, clip_b=pair.clip_b,
                    prompt_a=prompts[0], prompt_b=prompts[1], num_frames=BRIDGE, context=CONTEXT,
-                   num_inference_steps=steps, generator=generator, resample_rounds=rounds).frames[0]
+                   num_inference_steps=steps, generator=generator, resample_rounds=rounds,
+                   guide_strength=guide).frames[0]
         return np.rint(out * 255).astype(np.uint8)
     window = BRIDGE + 2 * CONTEXT
     keys = {0: prompts[0], window - 1: prompts[1], **dict.fromkeys(PLACEMENTS[placement], prompts[2])}
@@ -286,10 +291,10 @@ def ceilings(vae, oracle: ShapesOracle, pairs: list[Pair]) -> dict[str, float]:
              ("extend_alignment", ext))}
 
 
-def load() -> tuple[TransitionAnimateDiffPipeline, object]:
+def load(model: str = "tiny-shapes") -> tuple[TransitionAnimateDiffPipeline, object]:
     from diffusers import AnimateDiffPipeline
 
-    base = load_pipeline("tiny-shapes")
+    base = load_pipeline(model)
     pipe = TransitionAnimateDiffPipeline.from_pipe(base)
     stock = AnimateDiffPipeline.from_pipe(base)
     for p in (pipe, stock):
@@ -300,11 +305,16 @@ def load() -> tuple[TransitionAnimateDiffPipeline, object]:
 def sweep(args: argparse.Namespace) -> int:
     """Dev only: where the transition prompt is keyed, and resampling rounds, side by side."""
     pairs = sample_pairs("dev", args.pairs)
-    pipe, _ = load()
+    pipe, _ = load(args.model)
     oracle = ShapesOracle()
     rows = {}
-    for name, kwargs in (("middle", {}), ("wide", {"placement": "wide"}), ("middle_resample_1", {"rounds": 1}),
-                         ("middle_resample_2", {"rounds": 2}), ("no_prompt", {"prompt": False})):
+    variants = [("middle", {}), ("wide", {"placement": "wide"}), ("middle_resample_1", {"rounds": 1}),
+                ("middle_resample_2", {"rounds": 2}), ("no_prompt", {"prompt": False})]
+    if args.guides:
+        variants = [(f"guide_{ends}_{middle}{'' if prompt else '_no_prompt'}", {"guide": (ends, middle),
+                                                                               "prompt": prompt})
+                    for prompt in (True, False) for ends, middle in args.guides]
+    for name, kwargs in variants:
         start = time.perf_counter()
         bridges = [transition(pipe, pair, args.steps, **kwargs) for pair in pairs]
         rows[name] = {**bridge_figures(oracle, pairs, bridges, text=kwargs.get("prompt", True)),
@@ -312,6 +322,11 @@ def sweep(args: argparse.Namespace) -> int:
         print(name, rows[name], file=sys.stderr)
     print(json.dumps(rows))
     return 0
+
+
+def guide_pair(text: str) -> tuple[float, float]:
+    ends, middle = (float(x) for x in text.split(","))
+    return ends, middle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resample", type=int, default=0, metavar="R",
                         help="also measure transitions with R RePaint resampling rounds")
     parser.add_argument("--sweep", action="store_true", help="dev only: compare prompt placements and resampling")
+    parser.add_argument("--guides", type=guide_pair, nargs="+", default=None, metavar="ENDS,MIDDLE",
+                        help="with --sweep: compare these dissolve-guide strengths instead")
+    parser.add_argument("--model", default="tiny-shapes", help="model name or exported folder")
     args = parser.parse_args(argv)
     if args.sweep:
         if args.split != "dev":
@@ -329,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         return sweep(args)
 
     pairs = sample_pairs(args.split, args.pairs)
-    pipe, stock = load()
+    pipe, stock = load(args.model)
     oracle = ShapesOracle()
     report: dict = {"split": args.split, "pairs": len(pairs), "steps": args.steps, "bridge_frames": BRIDGE,
                     "context": CONTEXT}
@@ -343,8 +361,12 @@ def main(argv: list[str] | None = None) -> int:
     report["crossfade"] = bridge_figures(oracle, pairs, [crossfade(a, b, BRIDGE) for a, b in ends])
     unprompted = [transition(pipe, pair, args.steps, prompt=False) for pair in pairs]
     report["without_transition_prompt"] = bridge_figures(oracle, pairs, unprompted, text=False)
+    report["unguided"] = bridge_figures(oracle, pairs, [transition(pipe, pair, args.steps, guide=None)
+                                                        for pair in pairs])
+    report["unguided_without_transition_prompt"] = bridge_figures(
+        oracle, pairs, [transition(pipe, pair, args.steps, prompt=False, guide=None) for pair in pairs], text=False)
     print(f"baselines: cut {report['hard_cut']} crossfade {report['crossfade']} "
-          f"no prompt {report['without_transition_prompt']}", file=sys.stderr)
+          f"no prompt {report['without_transition_prompt']} unguided {report['unguided']}", file=sys.stderr)
     report.update(image_to_video(pipe, stock, oracle, pairs, args.steps))
     report.update(extend(pipe, oracle, pairs, args.steps))
     report["ceilings"] = ceilings(pipe.vae, oracle, pairs)

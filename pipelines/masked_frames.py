@@ -43,10 +43,15 @@ class MaskedFramesMixin:
     prompt mixins."""
 
     def given_frame_hooks(self, given: torch.Tensor, mask: torch.Tensor, timesteps: torch.Tensor,
-                          generator: torch.Generator | None, resample_rounds: int) -> StepHooks:
-        """Hooks that pin the frames where ``mask`` is set to ``given`` at every step's noise level."""
+                          generator: torch.Generator | None, resample_rounds: int,
+                          pinned_steps: torch.Tensor | None = None) -> StepHooks:
+        """Hooks that pin the frames where ``mask`` is set to ``given`` at every step's noise level; with
+        ``pinned_steps`` (an int per latent frame, shaped like ``mask``), frame k is pinned only after the
+        first ``pinned_steps[k]`` steps, then left free (a guide's frames, released in turn)."""
         backbone = self.backbone
         levels = [int(t) for t in timesteps[1:]] + [None]
+        if pinned_steps is None:
+            pinned_steps = torch.where(mask, len(timesteps), 0)
 
         def fresh_noise() -> torch.Tensor:
             return randn_tensor(given.shape, generator=generator, device=given.device, dtype=given.dtype)
@@ -54,7 +59,7 @@ class MaskedFramesMixin:
         def pin(i: int, t: int, latents: torch.Tensor) -> torch.Tensor:
             level = levels[i]
             pinned = given if level is None else backbone.add_noise(given, fresh_noise(), level)
-            return torch.where(mask, pinned, latents)
+            return torch.where(pinned_steps > i, pinned, latents)
 
         def step_back(i: int, t: int, latents: torch.Tensor) -> torch.Tensor:
             """From the level s step i reached back up to step i's level t: x_t = (α_t/α_s)·x_s + √(σ_t² -
@@ -82,10 +87,17 @@ class MaskedFramesMixin:
         resample_rounds: int = 0,
         callback_on_step_end: Callable | None = None,
         record: dict | None = None,
+        guide: np.ndarray | None = None,
+        guide_strength: Sequence[float] | None = None,
     ) -> np.ndarray:
         """``num_frames`` frames, uint8 ``(F, H, W, 3)``, with ``given[j]`` at frame ``given_indices[j]``; with
         nothing given this is plain generation (the stock pipeline's result for the same generator).
-        ``record``, when given, receives the starting noise and the final latents (for scene continuity)."""
+        ``record``, when given, receives the starting noise and the final latents (for scene continuity).
+
+        ``guide`` (``num_frames`` frames) steers the free frames the way SDEdit steers one image, frame by
+        frame: free frame k follows the guide's latents, noised to each step's level, for the first
+        ``1 - guide_strength[k]`` of the steps, then is denoised freely (strength 1: not guided; 0: the
+        guide's frame as the VAE gives it back). Given frames stay pinned throughout."""
         given_indices = list(given_indices)
         guidance_scale = self.default_guidance_scale if guidance_scale is None else guidance_scale
         self.check_frame_count(num_frames)
@@ -105,9 +117,21 @@ class MaskedFramesMixin:
                 raise ValueError(f"given_indices must be in [0, {num_frames - 1}], got {given_indices}")
         elif given_indices:
             raise ValueError("given_indices needs given frames")
+        if (guide is None) != (guide_strength is None):
+            raise ValueError("guide and guide_strength go together")
+        if guide is not None:
+            guide = to_uint8_frames(guide, "guide")
+            strengths = [float(x) for x in guide_strength]
+            if len(guide) != num_frames or len(strengths) != num_frames:
+                raise ValueError(f"guide and guide_strength must have num_frames={num_frames} entries, got "
+                                 f"{len(guide)} and {len(strengths)}")
+            if not all(0.0 <= x <= 1.0 for x in strengths):
+                raise ValueError(f"guide_strength must be in [0, 1], got {strengths}")
+            if given is not None and guide.shape[1:] != given.shape[1:]:
+                raise ValueError(f"guide frames must match the given frames' size, got {guide.shape[1:3]}")
         height, width = self.native_frame_size
-        if given is not None:
-            height, width = given.shape[1:3]
+        if given is not None or guide is not None:
+            height, width = (given if given is not None else guide).shape[1:3]
             if height % self.size_multiple or width % self.size_multiple:
                 raise ValueError(f"given frames must have sides divisible by {self.size_multiple}, got "
                                  f"{height}x{width}")
@@ -122,7 +146,10 @@ class MaskedFramesMixin:
         if record is not None:
             record["start_latents"] = latents.detach().cpu()
         hooks = StepHooks()
-        if given is not None:
+        if guide is not None:
+            latents, hooks = self.guided_start(latents, guide, guide_strength, given, given_indices, timesteps,
+                                               generator, resample_rounds)
+        elif given is not None:
             placed, mask = self.encode_given(given, given_indices, num_frames, latents)
             hooks = self.given_frame_hooks(placed, mask, timesteps, generator, resample_rounds)
         added = None
@@ -135,6 +162,32 @@ class MaskedFramesMixin:
         if record is not None:
             record["latents"] = latents.detach().cpu()
         return self.decode_to_uint8(latents)
+
+    def guided_start(self, noise: torch.Tensor, guide: np.ndarray, guide_strength: Sequence[float],
+                     given: np.ndarray | None, given_indices: Sequence[int], timesteps: torch.Tensor,
+                     generator: torch.Generator | None, resample_rounds: int) -> tuple[torch.Tensor, StepHooks]:
+        """The starting latents and hooks of a guided generation: the guide with the given frames put in, each
+        latent frame pinned for its share of the steps (a latent frame that holds several pixel frames takes
+        their mean strength; one that holds a given frame, all the steps)."""
+        frames = guide.copy()
+        for j, k in enumerate(given_indices):
+            frames[k] = given[j]
+        placed, _ = self.encode_given(frames, list(range(len(frames))), len(frames), noise)
+        steps = len(timesteps)
+        per_latent: dict[int, list[float]] = {}
+        for k, strength in enumerate(guide_strength):
+            per_latent.setdefault(self.backbone.latent_frame_of(k), []).append(float(strength))
+        pinned_steps = torch.zeros(1, 1, noise.shape[2], 1, 1, dtype=torch.long, device=noise.device)
+        for frame, strengths in per_latent.items():
+            pinned_steps[:, :, frame] = round((1.0 - float(np.mean(strengths))) * steps)
+        guided = pinned_steps > 0  # free frames that start from the guide (given frames start as noise, as unguided)
+        for k in given_indices:
+            pinned_steps[:, :, self.backbone.latent_frame_of(k)] = steps
+        start = self.backbone.add_noise(placed, noise / self.start_noise_scale, int(timesteps[0])) \
+            * self.start_noise_scale
+        latents = torch.where(guided, start, noise)
+        return latents, self.given_frame_hooks(placed, pinned_steps > 0, timesteps, generator, resample_rounds,
+                                               pinned_steps=pinned_steps)
 
     def continue_frames(self, clip: np.ndarray, prompt: str, num_new: int, *, context: int | None = None,
                         **kwargs) -> np.ndarray:
@@ -173,9 +226,16 @@ class MaskedFramesMixin:
                              f"up to {self.frame_limit}), got {num_frames}")
 
     def bridge_frames(self, end_of_a: np.ndarray, start_of_b: np.ndarray, prompt_a: str, prompt_b: str,
-                      num_frames: int, prompt: str | None = None, **kwargs) -> np.ndarray:
+                      num_frames: int, prompt: str | None = None, *,
+                      guide_strength: tuple[float, float] | None | str = "default", **kwargs) -> np.ndarray:
         """``num_frames`` generated frames from the last frames of A to the first of B; prompts move from A's
-        to B's across the bridge (through ``prompt`` in the middle, when one is given)."""
+        to B's across the bridge (through ``prompt`` in the middle, when one is given).
+
+        ``guide_strength=(ends, middle)`` guides the bridge by the dissolve from A's last frame to B's first
+        (see ``guide`` in :meth:`generate_with_given`): bridge frame j of n is free for the last
+        ``ends + (middle - ends)·sin(πj/(n+1))`` of the steps, so frames next to the clips stay close to the
+        dissolve and the middle is free to draw ``prompt``. ``"default"``: the pipeline's
+        ``default_guide_strength``; None: unguided."""
         end_of_a, start_of_b = to_uint8_frames(end_of_a, "clip A"), to_uint8_frames(start_of_b, "clip B")
         if end_of_a.shape[1:] != start_of_b.shape[1:]:
             raise ValueError(f"clips A and B must have the same frame size, got {end_of_a.shape[1:3]} and "
@@ -187,5 +247,29 @@ class MaskedFramesMixin:
             keys[window // 2] = prompt
         given = np.concatenate([end_of_a, start_of_b])
         indices = list(range(len(end_of_a))) + list(range(window - len(start_of_b), window))
+        if isinstance(guide_strength, str) and guide_strength == "default":
+            guide_strength = self.default_guide_strength
+        if guide_strength is not None:
+            kwargs["guide"], kwargs["guide_strength"] = dissolve_guide(end_of_a, start_of_b, num_frames,
+                                                                       guide_strength)
         frames = self.generate_with_given(keys, window, given, indices, **kwargs)
         return frames[len(end_of_a): len(end_of_a) + num_frames]
+
+
+def dissolve_guide(end_of_a: np.ndarray, start_of_b: np.ndarray, num_frames: int,
+                   guide_strength: tuple[float, float]) -> tuple[np.ndarray, list[float]]:
+    """The window of a guided bridge: A's frames, the linear dissolve from A's last frame to B's first, B's
+    frames; and each window frame's strength (0 on the given frames, the sine profile of
+    :meth:`MaskedFramesMixin.bridge_frames` on the bridge)."""
+    try:
+        ends, middle = (float(x) for x in guide_strength)
+    except (TypeError, ValueError):
+        raise ValueError(f"guide_strength must be two numbers (ends, middle), got {guide_strength!r}") from None
+    if not (0.0 <= ends <= 1.0 and 0.0 <= middle <= 1.0):
+        raise ValueError(f"guide_strength must be in [0, 1], got {guide_strength!r}")
+    j = np.arange(1, num_frames + 1)
+    weight = (j / (num_frames + 1))[:, None, None, None]
+    bridge = np.rint((1 - weight) * end_of_a[-1].astype(np.float64) + weight * start_of_b[0].astype(np.float64))
+    guide = np.concatenate([end_of_a, bridge.astype(np.uint8), start_of_b])
+    strength = ends + (middle - ends) * np.sin(np.pi * j / (num_frames + 1))
+    return guide, [0.0] * len(end_of_a) + strength.tolist() + [0.0] * len(start_of_b)

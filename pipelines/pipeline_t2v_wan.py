@@ -134,6 +134,7 @@ class T2VWanPipeline(WanPipeline):
     # -- what the t2v technique mixins ask of a backbone's pipeline (T2VAnimateDiffPipeline answers the same) --
 
     default_context = 1  # a continuation is given the clip's last frame: latent frame 0 holds it alone
+    default_guide_strength: tuple[float, float] | None = None  # unguided: not measured on a Wan model
     @property
     def guidance_scale_2(self) -> float | None:
         """The low-noise expert's guidance on two-expert models in the t2v loops (None: the same as the high-noise

@@ -70,6 +70,7 @@ class TransitionMixin:
         negative_prompt: str | None = None,
         generator: torch.Generator | None = None,
         resample_rounds: int = 0,
+        guide_strength: tuple[float, float] | None | str = "default",
         output_type: str = "np",
         return_dict: bool = True,
         callback_on_step_end: Callable | None = None,
@@ -85,12 +86,18 @@ class TransitionMixin:
             context: frames given from each side (transition, default 1) or from the clip's end (continue,
                 default: 2 on AnimateDiff, 1 on Wan).
             resample_rounds: RePaint resampling rounds per step (DDIM only; each costs another UNet pass).
+            guide_strength: (transition) ``(ends, middle)``: guide the bridge by the dissolve from A to B, its
+                frames free for that share of the steps, rising from the ends to the middle (see
+                :meth:`~t2v.pipelines.masked_frames.MaskedFramesMixin.bridge_frames`); ``"default"``: the
+                pipeline's ``default_guide_strength`` ((0, 0.3) on AnimateDiff, unguided on Wan); None: unguided.
 
         Returns:
             [`TransitionPipelineOutput`] whose `frames` are the new frames only for `"transition"` and
             `"continue"`, and the whole video (frame 0 = the image) for `"image_to_video"`.
         """
         self.check_transition_inputs(mode, prompt, clip_a, clip_b, prompt_a, prompt_b, image, clip, output_type)
+        if guide_strength not in (None, "default") and mode != "transition":
+            raise ValueError(f"guide_strength guides a transition's bridge; mode={mode!r} takes none")
         settings = {"num_inference_steps": num_inference_steps, "guidance_scale": guidance_scale,
                     "negative_prompt": negative_prompt, "generator": generator, "resample_rounds": resample_rounds,
                     "callback_on_step_end": callback_on_step_end}
@@ -100,7 +107,8 @@ class TransitionMixin:
             if not 1 <= context <= min(len(a), len(b)):
                 raise ValueError(f"context must be in [1, {min(len(a), len(b))}] (the frames of the shorter clip)")
             length = self.frame_limit - 2 * context if num_frames is None else num_frames
-            frames = self.bridge_frames(a[-context:], b[:context], prompt_a, prompt_b, length, prompt, **settings)
+            frames = self.bridge_frames(a[-context:], b[:context], prompt_a, prompt_b, length, prompt,
+                                        guide_strength=guide_strength, **settings)
         elif mode == "image_to_video":
             first = to_uint8_frames(image, "image")[:1]
             frames = self.generate_with_given(prompt, num_frames or self.default_num_frames, first, [0], **settings)

@@ -63,6 +63,18 @@ def test_transition_writes_the_bridge_or_the_clips_around_it(tiny_model_dir, inp
     assert mean_difference(video[:4], read_video(inputs / "a.gif")) < 2  # A comes first, as given
 
 
+def test_transition_takes_a_guide_or_none(tiny_model_dir, inputs, tmp_path):
+    args = ["transition", str(inputs / "a.gif"), str(inputs / "b.mp4"), "--prompt-a", "a big red circle moving right",
+            "--prompt-b", "a big blue square moving left", "--model", str(tiny_model_dir), "--steps", "3"]
+    videos = []
+    for guide in ("none", "0,0"):
+        out = tmp_path / f"{guide.replace(',', '_')}.mp4"
+        assert cli(*args, "--guide", guide, "-o", str(out)) == 0
+        videos.append(read_video(out))
+    assert videos[0].shape == videos[1].shape == (2, 32, 32, 3)
+    assert mean_difference(*videos) > 1  # held to the dissolve throughout vs generated freely
+
+
 def test_animate_writes_a_video_of_the_asked_length(tiny_model_dir, inputs, tmp_path):
     out = tmp_path / "v.mp4"
     model = ["--model", str(tiny_model_dir), "--steps", "1"]
@@ -118,6 +130,10 @@ BAD = [
     (["transition", "{in}/a.gif", "{in}/b.mp4", "--prompt-a", "a", "--prompt-b", "b", "--context", "2"],
      "--context must be in [1, 1]"),
     (["transition", "{in}/a.gif", "{in}/b.mp4", "--prompt-a", " ", "--prompt-b", "b"], "--prompt-a"),
+    (["transition", "{in}/a.gif", "{in}/b.mp4", "--prompt-a", "a", "--prompt-b", "b", "--guide", "0.2,1.5"],
+     "--guide: both values must be in [0, 1]"),
+    (["transition", "{in}/a.gif", "{in}/b.mp4", "--prompt-a", "a", "--prompt-b", "b", "--guide", "strong"],
+     "--guide: must be ENDS,MIDDLE"),
     (["animate", "{in}/text.png", "--prompt", "a"], "not a readable image"),
     (["animate", "{in}/missing.png", "--prompt", "a"], "does not exist"),
     (["animate", "{in}/a.gif", "--prompt", "a"], "holds 4 frames"),

@@ -12,7 +12,7 @@ import torch
 from t2v.models.architecture import build_vae
 from t2v.training.common import reconstruct
 from t2v.training.tiny_shapes.config import TrainConfig
-from t2v.training.tiny_shapes.decoder import finetune_decoder, object_weights
+from t2v.training.tiny_shapes.decoder import dissolves, finetune_decoder, object_weights
 from t2v.world.render import render
 from t2v.world.sampling import sample_spec
 from t2v.world.spec import BACKGROUNDS
@@ -70,3 +70,18 @@ def test_fine_tune_lowers_the_object_weighted_error_and_keeps_the_encoder(tmp_pa
     assert torch.equal(tuned.encoder.conv_in.weight, vae.encoder.conv_in.weight)
     with pytest.raises(ValueError, match="decoder_object_weight"):
         replace(cfg, decoder_object_weight=float("nan"))
+
+
+def test_dissolves_mix_each_pair_at_one_weight_spread_over_the_range():
+    first, second = np.zeros((300, 4, 4, 3), np.uint8), np.full((300, 4, 4, 3), 200, np.uint8)
+    mixed = dissolves(first, second, np.random.default_rng(0))
+    assert mixed.dtype == np.uint8 and mixed.shape == first.shape
+    assert all(len(np.unique(frame)) == 1 for frame in mixed)  # one weight per frame
+    weights = mixed[:, 0, 0, 0] / 200.0
+    assert weights.min() < 0.05 and weights.max() > 0.95 and abs(weights.mean() - 0.5) < 0.06
+
+
+
+def test_the_blend_share_is_a_share():
+    with pytest.raises(ValueError, match="decoder_blend_share"):
+        TrainConfig(decoder_blend_share=1.5)

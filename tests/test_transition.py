@@ -8,6 +8,7 @@ import torch
 
 from t2v.models import load_pipeline
 from t2v.pipelines import TransitionAnimateDiffPipeline
+from t2v.pipelines.masked_frames import dissolve_guide
 from t2v.training.common import reconstruct
 from t2v.video import frames_psnr
 from t2v.world.render import render
@@ -88,8 +89,41 @@ def test_resampling_rounds_change_the_free_frames_only(tiny):
     assert not np.array_equal(plain[1:], resampled[1:])
 
 
+def test_a_guide_free_for_every_step_is_the_unguided_bridge(tiny):
+    a, b = (np.full((1, 32, 32, 3), v, np.uint8) for v in (20, 230))
+    args = {"clip_a": a, "clip_b": b, "prompt_a": "a red ball", "prompt_b": "a blue box", "num_frames": 2,
+            "num_inference_steps": 4}
+    plain = tiny("transition", guide_strength=None, generator=torch.Generator().manual_seed(3), **args).frames
+    free = tiny("transition", guide_strength=(1.0, 1.0), generator=torch.Generator().manual_seed(3), **args).frames
+    np.testing.assert_allclose(free, plain, atol=2 / 255)
+
+
+def test_a_guide_held_for_every_step_is_the_dissolve_as_the_vae_gives_it_back(shapes):
+    black, white = np.zeros((1, 32, 32, 3), np.uint8), np.full((1, 32, 32, 3), 255, np.uint8)
+    bridge = shapes("transition", clip_a=black, clip_b=white, prompt_a="a big red circle moving right on a black "
+                    "background", prompt_b="a big blue square moving left on a white background", num_frames=2,
+                    guide_strength=(0.0, 0.0), num_inference_steps=5, generator=torch.Generator().manual_seed(0))
+    dissolve = np.stack([np.full((32, 32, 3), 85, np.uint8), np.full((32, 32, 3), 170, np.uint8)])  # 1/3, 2/3
+    got = np.rint(bridge.frames[0] * 255).astype(np.uint8)
+    assert frames_psnr(got, reconstruct(shapes.vae, dissolve)) >= 30
+
+
+def test_the_dissolve_guide_and_its_strengths_by_hand():
+    """Two given frames each side, three bridge frames: the dissolve from A's last frame (0) to B's first (200)
+    moves 50 a frame, and the strength rises from the ends' value by sin(πj/4) to the middle's."""
+    a = np.stack([np.full((2, 2, 3), 90, np.uint8), np.zeros((2, 2, 3), np.uint8)])
+    b = np.stack([np.full((2, 2, 3), 200, np.uint8), np.full((2, 2, 3), 7, np.uint8)])
+    guide, strength = dissolve_guide(a, b, 3, (0.2, 1.0))
+    assert [int(f[0, 0, 0]) for f in guide] == [90, 0, 50, 100, 150, 200, 7]
+    side = 0.2 + 0.8 * 2 ** -0.5
+    np.testing.assert_allclose(strength, [0, 0, side, 1.0, side, 0, 0], atol=1e-9)
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"mode": "morph"}, "mode"),
+    ({"mode": "transition", "guide_strength": (0.2, 1.5)}, "guide_strength"),
+    ({"mode": "transition", "guide_strength": "strong"}, "guide_strength"),
+    ({"mode": "image_to_video", "prompt": "a", "guide_strength": (0.2, 0.5)}, "guide_strength"),
     ({"mode": "transition", "prompt_a": "a", "prompt_b": "b", "clip_a": None}, "clip_a"),
     ({"mode": "transition", "num_frames": 9}, "num_frames must be one of 1, 2 "),  # 4 frames less 2 given
     ({"mode": "transition", "context": 3}, "context"),

@@ -184,6 +184,22 @@ def test_a_transition_bridges_two_clips(transition_pipe):
                         num_inference_steps=2)
 
 
+def test_a_wan_bridge_is_unguided_by_default_and_takes_a_guide(transition_pipe):
+    """Wan's default is no guide; a guide held for every step gives the dissolve's latents back, a latent
+    frame (a chunk of four frames) at a time."""
+    a = np.zeros((1, 16, 16, 3), dtype=np.uint8)
+    b = np.full((1, 16, 16, 3), 255, dtype=np.uint8)
+    args = {"clip_a": a, "clip_b": b, "prompt_a": "a red ball", "prompt_b": "a blue square", "num_frames": 7,
+            "num_inference_steps": 2}
+    default = transition_pipe(mode="transition", generator=seeded(), **args).frames
+    unguided = transition_pipe(mode="transition", guide_strength=None, generator=seeded(), **args).frames
+    np.testing.assert_array_equal(default, unguided)
+    held = [transition_pipe(mode="transition", guide_strength=(0.0, 0.0), generator=seeded(seed), **args).frames
+            for seed in (0, 1)]
+    np.testing.assert_allclose(held[0], held[1], atol=1e-6)  # nothing left to the noise
+    assert not np.allclose(held[0], unguided, atol=1e-3)
+
+
 def test_continuation_runs_past_the_models_length(transition_pipe):
     clip = np.random.default_rng(1).integers(0, 256, (5, 16, 16, 3), dtype=np.uint8)
     out = transition_pipe(mode="continue", clip=clip, prompt="a red ball", num_frames=12, num_inference_steps=2,

@@ -42,9 +42,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--context", type=positive_int, default=1, metavar="K",
                         help="frames of A's end and of B's start that are given (default 1; an image is one frame)")
     parser.add_argument("--with-clips", action="store_true", help="write A, the bridge and B, not the bridge alone")
+    parser.add_argument("--guide", type=guide_strength, default="default", metavar="ENDS,MIDDLE",
+                        help="how free the bridge is of the dissolve from A to B: the share of the steps a frame is "
+                             "generated freely, at the bridge's ends and its middle, each in [0, 1] (default: the "
+                             "model's, 0,0.3 on AnimateDiff); 'none' for an unguided bridge")
     add_model_arguments(parser)
     add_generation_arguments(parser)
     parser.set_defaults(func=run)
+
+
+def guide_strength(text: str) -> tuple[float, float] | None | str:
+    """``--guide``: 'none', two numbers in [0, 1], or 'default' (the pipeline's)."""
+    if text.strip().lower() in ("none", "default"):
+        return None if text.strip().lower() == "none" else "default"
+    try:
+        ends, middle = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be ENDS,MIDDLE (two numbers in [0, 1]) or 'none', got {text!r}") \
+            from None
+    if not (0.0 <= ends <= 1.0 and 0.0 <= middle <= 1.0):
+        raise argparse.ArgumentTypeError(f"both values must be in [0, 1], got {text!r}")
+    return ends, middle
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     a, b = fit_to_model(a, pipe.native_frame_size, "clip A"), fit_to_model(b, pipe.native_frame_size, "clip B")
     bridge = as_uint8(pipe("transition", args.prompt, clip_a=a, clip_b=b, prompt_a=args.prompt_a,
                            prompt_b=args.prompt_b, num_frames=frames, context=args.context,
-                           **generation_kwargs(args)).frames)
+                           guide_strength=args.guide, **generation_kwargs(args)).frames)
     video = np.concatenate([a, bridge, b]) if args.with_clips else bridge
     fps = pipe.default_fps
     write_output(video, output, fps)
@@ -87,6 +105,8 @@ def run_native(args: argparse.Namespace, pipe, a: np.ndarray, b: np.ndarray, out
     from ..pipelines.pipeline_t2v_wan import STOCK_FPS, STOCK_NUM_FRAMES
     from ..pipelines.wan_native import native_transition
 
+    if args.guide != "default":
+        raise ValueError("--guide guides the shared masked bridge; a Wan first-last-frame model makes its own")
     if args.context != 1:
         raise ValueError(f"--context must be 1 on a Wan first-last-frame model (it takes one frame each side), got "
                          f"{args.context}")

@@ -30,6 +30,10 @@ class TrainConfig:
     decoder_lr: float = field(default=5e-4, metadata={"help": "peak learning rate of the decoder fine-tune"})
     decoder_object_weight: float = field(default=10.0, metadata={
         "help": "extra loss weight of object pixels (and their rim) in the decoder fine-tune"})
+    decoder_blend_share: float = field(default=0.0, metadata={
+        "help": "share of each decoder fine-tune batch that is a dissolve: two training frames of different clips "
+                "mixed at a random weight, so the decoder renders the in-between frames a transition passes "
+                "through (the encoder already maps them between the two frames' latents)"})
     decoder_encoder_lr: float = field(default=0.0, metadata={
         "help": "peak learning rate of the encoder in the decoder fine-tune (0: frozen, so cached latents and "
                 "trained UNets stay valid; above 0 the latent space changes: re-encode and train the UNet)"})
@@ -82,6 +86,8 @@ class TrainConfig:
             raise ValueError(f"decoder_lr must be > 0, got {self.decoder_lr}")
         if not self.decoder_object_weight >= 0:
             raise ValueError(f"decoder_object_weight must be >= 0, got {self.decoder_object_weight}")
+        if not 0.0 <= self.decoder_blend_share <= 1.0:
+            raise ValueError(f"decoder_blend_share must be in [0, 1], got {self.decoder_blend_share}")
         if not self.decoder_encoder_lr >= 0:
             raise ValueError(f"decoder_encoder_lr must be >= 0, got {self.decoder_encoder_lr}")
         if self.direction_steps < 0:

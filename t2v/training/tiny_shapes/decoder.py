@@ -46,6 +46,18 @@ def object_weights(frames: torch.Tensor, object_weight: float) -> torch.Tensor:
 
 
 
+def random_frames(clips: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` frames of random clips (read in clip order: ``clips`` may be a memory map)."""
+    picks = np.sort(rng.choice(len(clips), count, replace=len(clips) < count))
+    return np.stack([clips[c, f] for c, f in zip(picks, rng.integers(0, clips.shape[1], count), strict=True)])
+
+
+def dissolves(first: np.ndarray, second: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """uint8 frames mixed pairwise at a uniform random weight each: a dissolve's in-between frames."""
+    weight = rng.uniform(0.0, 1.0, (len(first), 1, 1, 1))
+    return np.rint((1 - weight) * first + weight * second).astype(np.uint8)
+
+
 def finetune_decoder(cfg, run: Path, clips: np.ndarray) -> Path:
     """Train the decoder of ``run``'s VAE (and its encoder if ``cfg.decoder_encoder_lr`` > 0) for
     ``cfg.decoder_steps`` steps on random training frames; save the whole VAE to ``run / TUNED_VAE``.
@@ -69,13 +81,15 @@ def finetune_decoder(cfg, run: Path, clips: np.ndarray) -> Path:
                              log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every)
     rng = np.random.default_rng(cfg.seed * 1000 + 2 + step)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + 3 + step)
-    n_clips, n_frames = clips.shape[:2]
+    n_clips = len(clips)
     vae.train()
     while step < cfg.decoder_steps:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, group["peak"], min(cfg.warmup, cfg.decoder_steps), cfg.decoder_steps)
-        picks = np.sort(rng.choice(n_clips, cfg.vae_batch, replace=n_clips < cfg.vae_batch))
-        frames = np.stack([clips[c, f] for c, f in zip(picks, rng.integers(0, n_frames, len(picks)), strict=True)])
+        frames = random_frames(clips, cfg.vae_batch, rng)
+        blends = int(round(cfg.decoder_blend_share * len(frames)))
+        if blends:
+            frames[:blends] = dissolves(frames[:blends], random_frames(clips, blends, rng), rng)
         x = to_model_range(frames)
         weights = object_weights(torch.from_numpy(frames).float(), cfg.decoder_object_weight)
         with torch.set_grad_enabled(tune_encoder):
