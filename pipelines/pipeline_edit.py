@@ -155,6 +155,7 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         null_text: bool = False,
         max_control_query: int = 32 * 32,
         control_dtype: torch.dtype | None = torch.float16,
+        recompute_source: bool = True,
         output_type: str = "np",
         callback_on_step_end: Callable | None = None,
         return_dict: bool = True,
@@ -184,6 +185,10 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
             control_dtype: the dtype the source's recorded queries and keys are kept in until the edit uses
                 them (None: the model's). float16 halves them against float32; on the dev splits the edits came
                 out with the same figures as with float32.
+            recompute_source: recompute the source's queries and keys at each controlled step, from the
+                inversion's own input for that step, instead of keeping every controlled step's from the
+                inversion: one step's worth of memory instead of the whole window's, for one more UNet pass
+                (one video, no guidance half) per controlled step. The edit is the same either way.
 
         Returns:
             [`EditPipelineOutput`]: the edited frames, the mask video, and the time each stage took.
@@ -233,12 +238,30 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         # 3. DDIM inversion under the source prompt, recording what the edit needs
         record = RecordSource(len(timesteps), num_frames, latent_size, windows,
                               blend_tokens=source_tokens if blending else None, max_store_query=max_control_query,
-                              dtype=control_dtype)
+                              dtype=control_dtype, keep_features=not recompute_source)
         source_cond_kwargs = self.source_cond_kwargs(added_cond_kwargs, device)
         with self.ip_adapter_scale(0.0 if added_cond_kwargs else None), record.installed(self.unet):
             path = ddim_invert(self.unet, backbone, clean, source_embeds, timesteps,
                                added_cond_kwargs=source_cond_kwargs, on_step=record.begin_step)
         inversion_seconds = time.perf_counter() - start
+        stock = dict(self.unet.attn_processors)
+        live = RecordSource(len(timesteps), num_frames, latent_size, windows, dtype=control_dtype)
+        live.features = record.features  # what the edit reads; filled a step at a time when recomputing
+
+        def recompute(i: int) -> None:
+            """Step i's source queries and keys, from the input the inversion gave the model at step i."""
+            record.features.clear()
+            if not live.keeps_any(i):
+                return
+            live.begin_step(i)
+            controlled = dict(self.unet.attn_processors)
+            self.unet.set_attn_processor(dict(stock))  # the source pass sees no edit control
+            try:
+                with self.ip_adapter_scale(0.0 if added_cond_kwargs else None), live.installed(self.unet):
+                    self.unet(path[i + 1] if i + 1 < len(path) else clean, timesteps[i],
+                              encoder_hidden_states=source_embeds, added_cond_kwargs=source_cond_kwargs)
+            finally:
+                self.unet.set_attn_processor(controlled)
 
         # 4. Optional null-text optimisation (Video-P2P's decoupled guidance)
         null_embeds, null_seconds = None, 0.0
@@ -272,7 +295,12 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
                 tensors = callback_on_step_end(pipe, i, t, tensors) or tensors
             return tensors
 
-        hooks = StepHooks(before_step=control.begin_step, after_step=after_step)
+        def before_step(i: int, t: int, latents: torch.Tensor) -> None:
+            if recompute_source:
+                recompute(i)
+            control.begin_step(i)
+
+        hooks = StepHooks(before_step=before_step, after_step=after_step)
         with control.installed(self.unet):
             latents = self.denoise(path[0], embeds, timesteps, guidance_scale, hooks=hooks,
                                    added_cond_kwargs=added_cond_kwargs,

@@ -88,6 +88,22 @@ def test_a_colour_edit_changes_the_object_and_keeps_the_rest(shapes_pipe, source
     assert out.mask[object_pixels].mean() > 0.95  # the mask holds the object in every frame
 
 
+def test_recomputing_the_source_per_step_gives_the_edit_of_keeping_it_all(test_pipe):
+    """The source's queries and keys recomputed at each controlled step from the inversion's input for that step
+    are the ones the inversion would have kept: the same edit, and the control really used them (without
+    the self and temporal windows the edit differs)."""
+    clip = render(WorldSpec(objects=(ShapeObject("square", "blue", "big", "right", x=0.3),), frames=4, size=32))
+    args = ("a blue square", "a red square")
+    kwargs = {"num_inference_steps": 5, "output_type": "latent", "control_dtype": None,
+              "cross_window": (0.0, 0.6), "self_window": (0.0, 0.6), "temporal_window": (0.2, 0.8)}
+    kept = test_pipe(clip, *args, recompute_source=False, **kwargs).frames
+    recomputed = test_pipe(clip, *args, recompute_source=True, **kwargs).frames
+    torch.testing.assert_close(recomputed, kept, atol=1e-4, rtol=1e-4)
+    uncontrolled = test_pipe(clip, *args, **{**kwargs, "cross_window": None, "self_window": None,
+                                            "temporal_window": None}).frames
+    assert (uncontrolled - kept).abs().max() > 1e-2
+
+
 def test_processors_come_back_after_an_exception_inside_the_edit(test_pipe):
     found = dict(test_pipe.unet.attn_processors)
     clip = np.zeros((4, 32, 32, 3), np.uint8)

@@ -286,15 +286,20 @@ class RecordSource(AttentionControl):
 
     def __init__(self, num_steps: int, frames: int, latent_size: tuple[int, int], windows: EditWindows,
                  blend_tokens: list[int] | None = None, max_store_query: int = 32 * 32,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, keep_features: bool = True) -> None:
         super().__init__(num_steps, frames, latent_size)
         self.windows = windows
         self.features: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
         self.store = AttentionStore([blend_tokens], frames, latent_size, max_store_query) if blend_tokens else None
         self.dtype = dtype
+        self.keep_features = keep_features  # False: only the blend words' maps (the edit recomputes the rest)
+
+    def keeps_any(self, step: int) -> bool:
+        """Whether some role's window holds ``step``: the steps whose queries and keys the edit uses."""
+        return any(in_window(self.windows.window(role), step, self.num_steps) for role in self.roles)
 
     def _keeps(self, layer: AttentionLayer, size: int) -> bool:
-        return in_window(self.windows.window(layer.role), self.step, self.num_steps) and \
+        return self.keep_features and in_window(self.windows.window(layer.role), self.step, self.num_steps) and \
             size <= self.windows.limit(layer.role)
 
     def _stores_map(self, layer: AttentionLayer, size: int) -> bool:
