@@ -305,3 +305,10 @@ def test_xformers_processors_found_are_wrapped_and_put_back(tiny_pipe):
         assert all(unet.attn_processors[n] is p for n, p in xformers.items())
     finally:
         unet.set_attn_processor(before)
+
+
+def test_the_union_of_windows_holds_both_and_keeps_a_role_that_either_has():
+    a = EditWindows(cross=(0.0, 0.3), self_attention=(0.2, 0.4), temporal=None)
+    b = EditWindows(cross=(0.1, 0.6), self_attention=None, temporal=(0.5, 0.9))
+    joined = a.union(b)
+    assert (joined.cross, joined.self_attention, joined.temporal) == ((0.0, 0.6), (0.2, 0.4), (0.5, 0.9))

@@ -102,6 +102,25 @@ def test_recomputing_the_source_per_step_gives_the_edit_of_keeping_it_all(test_p
     uncontrolled = test_pipe(clip, *args, **{**kwargs, "cross_window": None, "self_window": None,
                                             "temporal_window": None}).frames
     assert (uncontrolled - kept).abs().max() > 1e-2
+    wide = {**kwargs, "whole_frame_above": 0.0}  # kept from the inversion over the union, then cut to the window
+    torch.testing.assert_close(test_pipe(clip, *args, recompute_source=True, **wide).frames,
+                               test_pipe(clip, *args, recompute_source=False, **wide).frames, atol=1e-4, rtol=1e-4)
+
+
+@torch.no_grad()
+def test_a_background_edit_spans_the_whole_frame(shapes_pipe, source_spec):
+    """The background word's region is the surround (most of the frame), so the edit drops the local blend and
+    holds the source's attention longer; an object edit keeps its blend."""
+    clip = render(source_spec)
+    target = SOURCE.replace("black background", "white background")
+    whole = shapes_pipe(clip, SOURCE, target, num_inference_steps=6, output_type="latent")
+    assert whole.mask.min() == 1.0
+    blended = shapes_pipe(clip, SOURCE, target, num_inference_steps=6, output_type="latent", whole_frame_above=None)
+    assert 0.5 < blended.mask.mean() < 1.0
+    colour = shapes_pipe(clip, SOURCE, SOURCE.replace("red", "green"), num_inference_steps=6, output_type="latent")
+    assert colour.mask.mean() < 0.5
+    with pytest.raises(ValueError, match="whole_frame_above"):
+        shapes_pipe(clip, SOURCE, target, num_inference_steps=2, whole_frame_above=1.5)
 
 
 def test_processors_come_back_after_an_exception_inside_the_edit(test_pipe):

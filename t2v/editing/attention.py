@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -274,6 +274,15 @@ class EditWindows:
     def window(self, role: str) -> tuple[float, float] | None:
         return {"cross": self.cross, "self": self.self_attention, "temporal": self.temporal}[role]
 
+    def union(self, other: EditWindows) -> EditWindows:
+        """Windows that hold both's steps (from the earlier start to the later end), per role."""
+        def join(a, b):
+            return b if a is None else a if b is None else (min(a[0], b[0]), max(a[1], b[1]))
+
+        return replace(self, cross=join(self.cross, other.cross),
+                       self_attention=join(self.self_attention, other.self_attention),
+                       temporal=join(self.temporal, other.temporal))
+
     def limit(self, role: str) -> int:
         return self.max_cross_query if role == "cross" else self.max_self_query
 
@@ -319,6 +328,12 @@ class RecordSource(AttentionControl):
             self.store.add(probs)
             return (probs @ value.float()).to(value.dtype)
         return sdpa(query, key, value, scale)
+
+    def drop_features_outside(self, windows: EditWindows, layers: dict[str, AttentionLayer]) -> None:
+        """Forget the kept queries and keys of steps outside ``windows`` (for each layer's role)."""
+        for step, name in list(self.features):
+            if not in_window(windows.window(layers[name].role), step, self.num_steps):
+                del self.features[(step, name)]
 
     @property
     def nbytes(self) -> int:
