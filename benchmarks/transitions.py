@@ -219,6 +219,8 @@ def transition(pipe, pair: Pair, steps: int, *, prompt: bool = True, rounds: int
     keys = {0: prompts[0], window - 1: prompts[1], **dict.fromkeys(PLACEMENTS[placement], prompts[2])}
     given = np.concatenate([pair.clip_a[-CONTEXT:], pair.clip_b[:CONTEXT]])
     indices = [*range(CONTEXT), *range(window - CONTEXT, window)]
+    if guide is not None:
+        raise ValueError("the dev placements compare unguided bridges: pass guide=None")
     frames = pipe.generate_with_given(keys, window, given, indices, num_inference_steps=steps, generator=generator,
                                       resample_rounds=rounds)
     return frames[CONTEXT: CONTEXT + BRIDGE]
@@ -308,8 +310,9 @@ def sweep(args: argparse.Namespace) -> int:
     pipe, _ = load(args.model)
     oracle = ShapesOracle()
     rows = {}
-    variants = [("middle", {}), ("wide", {"placement": "wide"}), ("middle_resample_1", {"rounds": 1}),
-                ("middle_resample_2", {"rounds": 2}), ("no_prompt", {"prompt": False})]
+    variants = [(name, {"guide": None, **kwargs}) for name, kwargs in (  # the unguided choices of the docstring
+        ("middle", {}), ("wide", {"placement": "wide"}), ("middle_resample_1", {"rounds": 1}),
+        ("middle_resample_2", {"rounds": 2}), ("no_prompt", {"prompt": False}))]
     if args.guides:
         variants = [(f"guide_{ends}_{middle}{'' if prompt else '_no_prompt'}", {"guide": (ends, middle),
                                                                                "prompt": prompt})
@@ -341,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --sweep: compare these dissolve-guide strengths instead")
     parser.add_argument("--model", default="tiny-shapes", help="model name or exported folder")
     args = parser.parse_args(argv)
+    if args.guides and not args.sweep:
+        parser.error("--guides goes with --sweep")
     if args.sweep:
         if args.split != "dev":
             parser.error("--sweep looks at the dev split only: the test split is for reporting")

@@ -121,7 +121,12 @@ class MaskedFramesMixin:
             raise ValueError("guide and guide_strength go together")
         if guide is not None:
             guide = to_uint8_frames(guide, "guide")
-            strengths = [float(x) for x in guide_strength]
+            try:
+                strengths = [float(x) for x in guide_strength]
+            except (TypeError, ValueError):
+                raise ValueError(f"guide_strength must be one number in [0, 1] per frame, got {guide_strength!r}") \
+                    from None
+            guide_strength = strengths
             if len(guide) != num_frames or len(strengths) != num_frames:
                 raise ValueError(f"guide and guide_strength must have num_frames={num_frames} entries, got "
                                  f"{len(guide)} and {len(strengths)}")
@@ -133,8 +138,8 @@ class MaskedFramesMixin:
         if given is not None or guide is not None:
             height, width = (given if given is not None else guide).shape[1:3]
             if height % self.size_multiple or width % self.size_multiple:
-                raise ValueError(f"given frames must have sides divisible by {self.size_multiple}, got "
-                                 f"{height}x{width}")
+                raise ValueError(f"{'given frames' if given is not None else 'guide frames'} must have sides "
+                                 f"divisible by {self.size_multiple}, got {height}x{width}")
         device = self._execution_device
         self._cross_attention_kwargs, self._clip_skip, self._interrupt = None, None, False
         embeds = self.encode_time_varying_prompt(prompt, num_frames, device, guidance_scale > 1.0, negative_prompt)
@@ -183,8 +188,8 @@ class MaskedFramesMixin:
         guided = pinned_steps > 0  # free frames that start from the guide (given frames start as noise, as unguided)
         for k in given_indices:
             pinned_steps[:, :, self.backbone.latent_frame_of(k)] = steps
-        start = self.backbone.add_noise(placed, noise / self.start_noise_scale, int(timesteps[0])) \
-            * self.start_noise_scale
+            guided[:, :, self.backbone.latent_frame_of(k)] = False
+        start = self.backbone.add_noise(placed, noise / self.start_noise_scale, int(timesteps[0]))
         latents = torch.where(guided, start, noise)
         return latents, self.given_frame_hooks(placed, pinned_steps > 0, timesteps, generator, resample_rounds,
                                                pinned_steps=pinned_steps)
@@ -235,7 +240,9 @@ class MaskedFramesMixin:
         (see ``guide`` in :meth:`generate_with_given`): bridge frame j of n is free for the last
         ``ends + (middle - ends)·sin(πj/(n+1))`` of the steps, so frames next to the clips stay close to the
         dissolve and the middle is free to draw ``prompt``. ``"default"``: the pipeline's
-        ``default_guide_strength``; None: unguided."""
+        ``default_guide_strength``; None: unguided. On Wan a latent frame holds four pixel frames and one that
+        holds a given frame is pinned throughout, so the bridge frames sharing B's first chunk stay the
+        dissolve's whatever the strength (not measured on a Wan model; Wan's default is unguided)."""
         end_of_a, start_of_b = to_uint8_frames(end_of_a, "clip A"), to_uint8_frames(start_of_b, "clip B")
         if end_of_a.shape[1:] != start_of_b.shape[1:]:
             raise ValueError(f"clips A and B must have the same frame size, got {end_of_a.shape[1:3]} and "

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..editing.attention import EditControl, EditWindows, RecordSource, attention_layers
+from ..editing.attention import EditControl, EditWindows, RecordSource, attention_layers, check_window
 from ..editing.blend import blend_mask, to_pixels, union_mask
 from ..editing.inversion import ddim_invert, null_text_optimise
 from ..editing.tokens import changed_words, token_indices, token_map
@@ -193,7 +193,8 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
             recompute_source: recompute the source's queries and keys at each controlled step, from the
                 inversion's own input for that step, instead of keeping every controlled step's from the
                 inversion: one step's worth of memory instead of the whole window's, for one more UNet pass
-                (one video, no guidance half) per controlled step. The edit is the same either way.
+                (one video, no guidance half) per controlled step. The edit is the same either way (to about
+                1e-4 on the latents: the inversion computes the layers whose maps it sums explicitly).
             whole_frame_above: when the blend region (from the source words' maps) covers more than this share
                 of the frame, as a background edit's does, the edit spans the whole frame instead: the islands a
                 blend would keep are latent cells that carry their old surroundings (at 32×32 a cell is 4×4
@@ -214,8 +215,10 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
                                blend_start, guidance_scale, output_type)
         windows = EditWindows(cross=cross_window, self_attention=self_window, temporal=temporal_window,
                               max_cross_query=max_control_query, max_self_query=max_control_query)
-        if whole_frame_above is not None and not 0.0 <= whole_frame_above <= 1.0:
+        if whole_frame_above is not None and (isinstance(whole_frame_above, bool) or not isinstance(
+                whole_frame_above, (int, float)) or not 0.0 <= whole_frame_above <= 1.0):
             raise ValueError(f"whole_frame_above must be in [0, 1] or None, got {whole_frame_above!r}")
+        whole_frame_window = check_window("whole_frame_window", whole_frame_window)
         whole_frame_windows = EditWindows(
             cross=whole_frame_window if cross_window else None,
             self_attention=whole_frame_window if self_window else None,
@@ -254,8 +257,10 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         latent_size = (height // self.vae_scale_factor, width // self.vae_scale_factor)
 
         # 3. DDIM inversion under the source prompt, recording what the edit needs
+        may_go_whole_frame = bool(blending and whole_frame_above is not None and source_tokens)
         record = RecordSource(len(timesteps), num_frames, latent_size,
-                              windows if recompute_source else windows.union(whole_frame_windows),
+                              windows if recompute_source or not may_go_whole_frame
+                              else windows.union(whole_frame_windows),
                               blend_tokens=source_tokens if blending else None, max_store_query=max_control_query,
                               dtype=control_dtype, keep_features=not recompute_source)
         source_cond_kwargs = self.source_cond_kwargs(added_cond_kwargs, device)

@@ -261,6 +261,7 @@ class MultiSceneMixin:
         clips_dir: str | os.PathLike | None = None,
         transitions: bool = False,
         transition_frames: int = 4,
+        transition_guide: tuple[float, float] | None | str = "default",
         output_type: str = "np",
         callback_on_step_end: Callable | None = None,
         callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
@@ -284,6 +285,10 @@ class MultiSceneMixin:
                 to the next's). Continuity decides how the next scene starts, since that scene is generated
                 first; the transition is generated afterwards between the two fixed ends, so it never changes
                 a scene, it only adds frames between them.
+            transition_guide: the bridges' dissolve guide (``guide_strength`` of
+                :meth:`~t2v.pipelines.masked_frames.MaskedFramesMixin.bridge_frames`): ``"default"`` is the
+                pipeline's ((0, 0.3) on AnimateDiff, chosen on transition pairs without a transition prompt
+                too), None unguided.
             output_type: `"np"` (float in [0, 1]) or `"pil"`.
         """
         continuity = ContinuityConfig() if continuity is None else continuity
@@ -337,6 +342,7 @@ class MultiSceneMixin:
             if previous_end is not None:
                 bridge = self.bridge_frames(
                     previous_end, frames[:1], script.scenes[index - 1].prompt, scene.prompt, transition_frames,
+                    guide_strength=transition_guide,
                     num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
                     negative_prompt=negative_prompt,
                     generator=torch.Generator().manual_seed(derive_seed(script.seed or 0, index, TRANSITION_SALT)))

@@ -96,7 +96,8 @@ class TransitionMixin:
             `"continue"`, and the whole video (frame 0 = the image) for `"image_to_video"`.
         """
         self.check_transition_inputs(mode, prompt, clip_a, clip_b, prompt_a, prompt_b, image, clip, output_type)
-        if guide_strength not in (None, "default") and mode != "transition":
+        default_guide = isinstance(guide_strength, str) and guide_strength == "default"
+        if guide_strength is not None and not default_guide and mode != "transition":
             raise ValueError(f"guide_strength guides a transition's bridge; mode={mode!r} takes none")
         settings = {"num_inference_steps": num_inference_steps, "guidance_scale": guidance_scale,
                     "negative_prompt": negative_prompt, "generator": generator, "resample_rounds": resample_rounds,

@@ -103,8 +103,9 @@ def test_recomputing_the_source_per_step_gives_the_edit_of_keeping_it_all(test_p
                                             "temporal_window": None}).frames
     assert (uncontrolled - kept).abs().max() > 1e-2
     wide = {**kwargs, "whole_frame_above": 0.0}  # kept from the inversion over the union, then cut to the window
-    torch.testing.assert_close(test_pipe(clip, *args, recompute_source=True, **wide).frames,
-                               test_pipe(clip, *args, recompute_source=False, **wide).frames, atol=1e-4, rtol=1e-4)
+    runs = [test_pipe(clip, *args, recompute_source=way, **wide) for way in (True, False)]
+    assert all(run.mask.min() == 1.0 for run in runs)  # the whole-frame path was taken
+    torch.testing.assert_close(runs[0].frames, runs[1].frames, atol=1e-4, rtol=1e-4)
 
 
 @torch.no_grad()
@@ -119,8 +120,11 @@ def test_a_background_edit_spans_the_whole_frame(shapes_pipe, source_spec):
     assert 0.5 < blended.mask.mean() < 1.0
     colour = shapes_pipe(clip, SOURCE, SOURCE.replace("red", "green"), num_inference_steps=6, output_type="latent")
     assert colour.mask.mean() < 0.5
-    with pytest.raises(ValueError, match="whole_frame_above"):
-        shapes_pipe(clip, SOURCE, target, num_inference_steps=2, whole_frame_above=1.5)
+    for bad, name in (({"whole_frame_above": 1.5}, "whole_frame_above"),
+                      ({"whole_frame_above": "x"}, "whole_frame_above"),
+                      ({"whole_frame_window": (0.8, 0.2)}, "whole_frame_window")):
+        with pytest.raises(ValueError, match=name):
+            shapes_pipe(clip, SOURCE, target, num_inference_steps=2, **bad)
 
 
 def test_processors_come_back_after_an_exception_inside_the_edit(test_pipe):

@@ -89,13 +89,14 @@ def test_resampling_rounds_change_the_free_frames_only(tiny):
     assert not np.array_equal(plain[1:], resampled[1:])
 
 
-def test_a_guide_free_for_every_step_is_the_unguided_bridge(tiny):
-    a, b = (np.full((1, 32, 32, 3), v, np.uint8) for v in (20, 230))
-    args = {"clip_a": a, "clip_b": b, "prompt_a": "a red ball", "prompt_b": "a blue box", "num_frames": 2,
+def test_a_guide_free_for_every_step_is_the_unguided_bridge(shapes):
+    a, b = rendered("red", "circle", "right"), rendered("blue", "square", "left")
+    args = {"clip_a": a, "clip_b": b, "prompt_a": "a big red circle moving right on a black background",
+            "prompt_b": "a big blue square moving left on a black background", "num_frames": 6,
             "num_inference_steps": 4}
-    plain = tiny("transition", guide_strength=None, generator=torch.Generator().manual_seed(3), **args).frames
-    free = tiny("transition", guide_strength=(1.0, 1.0), generator=torch.Generator().manual_seed(3), **args).frames
-    np.testing.assert_allclose(free, plain, atol=2 / 255)
+    plain = shapes("transition", guide_strength=None, generator=torch.Generator().manual_seed(3), **args).frames
+    free = shapes("transition", guide_strength=(1.0, 1.0), generator=torch.Generator().manual_seed(3), **args).frames
+    np.testing.assert_array_equal(free, plain)
 
 
 def test_a_guide_held_for_every_step_is_the_dissolve_as_the_vae_gives_it_back(shapes):
@@ -124,6 +125,7 @@ def test_the_dissolve_guide_and_its_strengths_by_hand():
     ({"mode": "transition", "guide_strength": (0.2, 1.5)}, "guide_strength"),
     ({"mode": "transition", "guide_strength": "strong"}, "guide_strength"),
     ({"mode": "image_to_video", "prompt": "a", "guide_strength": (0.2, 0.5)}, "guide_strength"),
+    ({"mode": "image_to_video", "prompt": "a", "guide_strength": np.array([0.2, 0.5])}, "guide_strength"),
     ({"mode": "transition", "prompt_a": "a", "prompt_b": "b", "clip_a": None}, "clip_a"),
     ({"mode": "transition", "num_frames": 9}, "num_frames must be one of 1, 2 "),  # 4 frames less 2 given
     ({"mode": "transition", "context": 3}, "context"),
@@ -138,3 +140,10 @@ def test_bad_inputs_are_refused(tiny, kwargs, message):
             "num_inference_steps": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         tiny(**args)
+
+
+def test_guide_strength_of_the_wrong_form_is_refused_by_name(tiny):
+    frames = np.zeros((4, 32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match="guide_strength must be one number"):
+        tiny.generate_with_given("a red ball", 4, frames[:1], [0], num_inference_steps=1, guide=frames,
+                                 guide_strength=0.3)

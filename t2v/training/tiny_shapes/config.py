@@ -31,7 +31,7 @@ class TrainConfig:
     decoder_object_weight: float = field(default=10.0, metadata={
         "help": "extra loss weight of object pixels (and their rim) in the decoder fine-tune"})
     decoder_blend_share: float = field(default=0.0, metadata={
-        "help": "share of each decoder fine-tune batch that is a dissolve: two training frames of different clips "
+        "help": "share of each decoder fine-tune batch that is a dissolve: two random training frames "
                 "mixed at a random weight, so the decoder renders the in-between frames a transition passes "
                 "through (the encoder already maps them between the two frames' latents)"})
     decoder_encoder_lr: float = field(default=0.0, metadata={
