@@ -86,6 +86,7 @@ from scipy import ndimage
 
 from t2v.models import load_pipeline
 from t2v.pipelines import TransitionAnimateDiffPipeline
+from t2v.pipelines.masked_frames import linear_dissolve
 from t2v.training.common import reconstruct
 from t2v.video import frames_psnr
 from t2v.world.captions import canonical_caption
@@ -175,9 +176,6 @@ def hard_cut(a_end: np.ndarray, b_start: np.ndarray, n: int) -> np.ndarray:
     return np.stack([a_end] * held + [b_start] * (n - held))
 
 
-def crossfade(a_end: np.ndarray, b_start: np.ndarray, n: int) -> np.ndarray:
-    w = (np.arange(1, n + 1) / (n + 1))[:, None, None, None]
-    return np.rint((1 - w) * a_end.astype(np.float64) + w * b_start.astype(np.float64)).astype(np.uint8)
 
 
 def bridge_figures(oracle: ShapesOracle, pairs: list[Pair], bridges: list[np.ndarray], *,
@@ -363,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ours: {report}", file=sys.stderr)
     ends = [(p.clip_a[-1], p.clip_b[0]) for p in pairs]
     report["hard_cut"] = bridge_figures(oracle, pairs, [hard_cut(a, b, BRIDGE) for a, b in ends])
-    report["crossfade"] = bridge_figures(oracle, pairs, [crossfade(a, b, BRIDGE) for a, b in ends])
+    report["crossfade"] = bridge_figures(oracle, pairs, [linear_dissolve(a, b, BRIDGE) for a, b in ends])
     unprompted = [transition(pipe, pair, args.steps, prompt=False) for pair in pairs]
     report["without_transition_prompt"] = bridge_figures(oracle, pairs, unprompted, text=False)
     report["unguided"] = bridge_figures(oracle, pairs, [transition(pipe, pair, args.steps, guide=None)

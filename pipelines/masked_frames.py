@@ -42,16 +42,13 @@ class MaskedFramesMixin:
     """For t2v pipelines (T2VAnimateDiffPipeline or T2VWanPipeline) with the t2v denoising and time-varying
     prompt mixins."""
 
-    def given_frame_hooks(self, given: torch.Tensor, mask: torch.Tensor, timesteps: torch.Tensor,
-                          generator: torch.Generator | None, resample_rounds: int,
-                          pinned_steps: torch.Tensor | None = None) -> StepHooks:
-        """Hooks that pin the frames where ``mask`` is set to ``given`` at every step's noise level; with
-        ``pinned_steps`` (an int per latent frame, shaped like ``mask``), frame k is pinned only after the
-        first ``pinned_steps[k]`` steps, then left free (a guide's frames, released in turn)."""
+    def given_frame_hooks(self, given: torch.Tensor, pinned_steps: torch.Tensor, timesteps: torch.Tensor,
+                          generator: torch.Generator | None, resample_rounds: int) -> StepHooks:
+        """Hooks that pin latent frame k to ``given`` at each step's noise level after each of the first
+        ``pinned_steps[k]`` steps (an int per latent frame, ``(1, 1, F', 1, 1)``): every step for a given frame,
+        none for a free one, the first part of the steps for a guide's frame, then it is left free."""
         backbone = self.backbone
         levels = [int(t) for t in timesteps[1:]] + [None]
-        if pinned_steps is None:
-            pinned_steps = torch.where(mask, len(timesteps), 0)
 
         def fresh_noise() -> torch.Tensor:
             return randn_tensor(given.shape, generator=generator, device=given.device, dtype=given.dtype)
@@ -156,7 +153,8 @@ class MaskedFramesMixin:
                                                generator, resample_rounds)
         elif given is not None:
             placed, mask = self.encode_given(given, given_indices, num_frames, latents)
-            hooks = self.given_frame_hooks(placed, mask, timesteps, generator, resample_rounds)
+            hooks = self.given_frame_hooks(placed, torch.where(mask, len(timesteps), 0), timesteps, generator,
+                                           resample_rounds)
         added = None
         if self.has_ip_adapter:  # the UNet then needs image embeddings: empty ones, with the adapter held at 0
             added = {"image_embeds": self.empty_image_embeds(device, guidance_scale > 1.0)}
@@ -191,8 +189,7 @@ class MaskedFramesMixin:
             guided[:, :, self.backbone.latent_frame_of(k)] = False
         start = self.backbone.add_noise(placed, noise / self.start_noise_scale, int(timesteps[0]))
         latents = torch.where(guided, start, noise)
-        return latents, self.given_frame_hooks(placed, pinned_steps > 0, timesteps, generator, resample_rounds,
-                                               pinned_steps=pinned_steps)
+        return latents, self.given_frame_hooks(placed, pinned_steps, timesteps, generator, resample_rounds)
 
     def continue_frames(self, clip: np.ndarray, prompt: str, num_new: int, *, context: int | None = None,
                         **kwargs) -> np.ndarray:
@@ -274,9 +271,13 @@ def dissolve_guide(end_of_a: np.ndarray, start_of_b: np.ndarray, num_frames: int
         raise ValueError(f"guide_strength must be two numbers (ends, middle), got {guide_strength!r}") from None
     if not (0.0 <= ends <= 1.0 and 0.0 <= middle <= 1.0):
         raise ValueError(f"guide_strength must be in [0, 1], got {guide_strength!r}")
-    j = np.arange(1, num_frames + 1)
-    weight = (j / (num_frames + 1))[:, None, None, None]
-    bridge = np.rint((1 - weight) * end_of_a[-1].astype(np.float64) + weight * start_of_b[0].astype(np.float64))
-    guide = np.concatenate([end_of_a, bridge.astype(np.uint8), start_of_b])
-    strength = ends + (middle - ends) * np.sin(np.pi * j / (num_frames + 1))
+    guide = np.concatenate([end_of_a, linear_dissolve(end_of_a[-1], start_of_b[0], num_frames), start_of_b])
+    strength = ends + (middle - ends) * np.sin(np.pi * np.arange(1, num_frames + 1) / (num_frames + 1))
     return guide, [0.0] * len(end_of_a) + strength.tolist() + [0.0] * len(start_of_b)
+
+
+def linear_dissolve(first: np.ndarray, last: np.ndarray, num_frames: int) -> np.ndarray:
+    """The ``num_frames`` uint8 frames strictly between ``first`` and ``last`` of a linear dissolve: frame k of
+    n is ``(1 - k/(n+1))·first + k/(n+1)·last``, rounded."""
+    weight = (np.arange(1, num_frames + 1) / (num_frames + 1))[:, None, None, None]
+    return np.rint((1 - weight) * first.astype(np.float64) + weight * last.astype(np.float64)).astype(np.uint8)

@@ -269,15 +269,17 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
                                added_cond_kwargs=source_cond_kwargs, on_step=record.begin_step)
         inversion_seconds = time.perf_counter() - start
         if blending and whole_frame_above is not None and record.store is not None and record.store.count:
-            region = blend_mask(record.store.mean()[0], blend_threshold, radius=self.blend_radius,
-                                dilate=self.blend_dilate)
-            if float(region.float().mean()) > whole_frame_above:
+            if float(self.word_region(record.store, blend_threshold).float().mean()) > whole_frame_above:
                 blending, windows = False, whole_frame_windows
         record.windows = windows
         record.drop_features_outside(windows, attention_layers(self.unet))
         stock = dict(self.unet.attn_processors)
         live = RecordSource(len(timesteps), num_frames, latent_size, windows, dtype=control_dtype)
         live.features = record.features  # what the edit reads; filled a step at a time when recomputing
+
+        def inverted_after(i: int) -> torch.Tensor:
+            """The inversion's latents at the level step i reaches (the model's input at inversion step i)."""
+            return path[i + 1] if i + 1 < len(path) else clean
 
         def recompute(i: int) -> None:
             """Step i's source queries and keys, from the input the inversion gave the model at step i."""
@@ -289,7 +291,7 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
             self.unet.set_attn_processor(dict(stock))  # the source pass sees no edit control
             try:
                 with self.ip_adapter_scale(0.0 if added_cond_kwargs else None), live.installed(self.unet):
-                    self.unet(path[i + 1] if i + 1 < len(path) else clean, timesteps[i],
+                    self.unet(inverted_after(i), timesteps[i],
                               encoder_hidden_states=source_embeds, added_cond_kwargs=source_cond_kwargs)
             finally:
                 self.unet.set_attn_processor(controlled)
@@ -316,7 +318,7 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
                 return latents
             mask = self.current_mask(record, control, blend_threshold).to(latents.device, latents.dtype)
             masks[:] = [mask]
-            source = path[i + 1] if i + 1 < len(path) else clean
+            source = inverted_after(i)
             return source + mask[None, None] * (latents - source)
 
         def swap_null(pipe, i: int, t, tensors: dict) -> dict:
@@ -361,9 +363,11 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         stores = [store for store in (record.store, control.store) if store is not None and store.count]
         if not self.blend_edit_maps and len(stores) > 1:
             stores = stores[:1]
-        masks = [blend_mask(store.mean()[0], threshold, radius=self.blend_radius, dilate=self.blend_dilate)
-                 for store in stores]
-        return union_mask(masks)
+        return union_mask([self.word_region(store, threshold) for store in stores])
+
+    def word_region(self, store, threshold: float) -> torch.Tensor:
+        """The region ``(F, h, w)`` of one store's summed word maps, by the pipeline's blend settings."""
+        return blend_mask(store.mean()[0], threshold, radius=self.blend_radius, dilate=self.blend_dilate)
 
     def source_cond_kwargs(self, added_cond_kwargs: dict | None, device) -> dict | None:
         """The inversion's ``added_cond_kwargs``: with an IP-Adapter loaded the UNet needs image embeddings
