@@ -42,6 +42,17 @@ def unet_inputs(pipe, prompt: str, seed: int = 0):
     return latents, embeds.repeat_interleave(frames, dim=0)
 
 
+IDENTITY_PROMPT = "a big red circle moving left"
+EVERY_STEP = EditWindows(cross=(0, 1), self_attention=(0, 1), temporal=(0, 1))
+
+
+def identity_case(pipe):
+    """The UNet, its inputs for ``IDENTITY_PROMPT`` and its stock output: what an edit of that prompt into
+    itself must give back."""
+    latents, embeds = unet_inputs(pipe, IDENTITY_PROMPT)
+    return pipe.unet, latents, embeds, pipe.unet(latents, 500, encoder_hidden_states=embeds).sample
+
+
 # -- roles, installation, restoration ------------------------------------------------------------------------
 
 def test_roles_come_from_the_modules(tiny_pipe):
@@ -100,13 +111,9 @@ def test_storing_maps_changes_nothing(tiny_pipe):
 def test_an_edit_of_a_prompt_into_itself_is_stock_attention(tiny_pipe, tokenizer):
     """Source recorded on the same latents and prompt, identity token map, every window open: every
     controlled layer swaps in maps, queries and keys equal to its own, so the output must be stock."""
-    unet = tiny_pipe.unet
-    prompt = "a big red circle moving left"
-    latents, embeds = unet_inputs(tiny_pipe, prompt)
-    stock = unet(latents, 500, encoder_hidden_states=embeds).sample
-    windows = EditWindows(cross=(0, 1), self_attention=(0, 1), temporal=(0, 1))
-    frames = tiny_pipe.default_num_frames
-    record = RecordSource(1, frames, (8, 8), windows, blend_tokens=[3])
+    unet, latents, embeds, stock = identity_case(tiny_pipe)
+    prompt = IDENTITY_PROMPT
+    record = RecordSource(1, tiny_pipe.default_num_frames, (8, 8), EVERY_STEP, blend_tokens=[3])
     with record.installed(unet):
         recorded = unet(latents, 500, encoder_hidden_states=embeds).sample
     assert len(record.features) == len(attention_layers(unet)) == 28  # every layer (7 cross, 7 spatial, 14 temporal)
@@ -125,19 +132,15 @@ def test_an_edit_of_a_prompt_into_itself_is_stock_attention(tiny_pipe, tokenizer
 def test_recorded_queries_and_keys_kept_in_half_precision(tiny_pipe, tokenizer):
     """``dtype=float16``: the record holds half the bytes, and an edit of a prompt into itself from it is
     still stock attention within half precision's rounding."""
-    unet = tiny_pipe.unet
-    prompt = "a big red circle moving left"
-    latents, embeds = unet_inputs(tiny_pipe, prompt)
-    stock = unet(latents, 500, encoder_hidden_states=embeds).sample
-    windows = EditWindows(cross=(0, 1), self_attention=(0, 1), temporal=(0, 1))
+    unet, latents, embeds, stock = identity_case(tiny_pipe)
     frames = tiny_pipe.default_num_frames
-    full, half = (RecordSource(1, frames, (8, 8), windows, dtype=dtype) for dtype in (None, torch.float16))
+    full, half = (RecordSource(1, frames, (8, 8), EVERY_STEP, dtype=dtype) for dtype in (None, torch.float16))
     for record in (full, half):
         with record.installed(unet):
             unet(latents, 500, encoder_hidden_states=embeds)
     assert all(q.dtype == k.dtype == torch.float16 for q, k in half.features.values())
     assert half.nbytes * 2 == full.nbytes
-    edit = EditControl(half, token_map(tokenizer, prompt, prompt).matrix, cfg=False)
+    edit = EditControl(half, token_map(tokenizer, IDENTITY_PROMPT, IDENTITY_PROMPT).matrix, cfg=False)
     with edit.installed(unet):
         edited = unet(latents, 500, encoder_hidden_states=embeds).sample
     assert edited.dtype == stock.dtype
