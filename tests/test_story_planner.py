@@ -86,7 +86,8 @@ def test_background_words_are_read_and_carried_until_changed():
                         "Then it falls on a checkered floor.")
     assert [(s.prompt, s.background) for s in script.scenes] == [
         ("a red ball sitting on a gray background", "gray"),
-        ("a red ball on a white background", "white"),  # a change of setting shows the same entities
+        # a change of setting shows the same entities, still doing what they did
+        ("a red ball sitting on a white background", "white"),
         ("a red ball bouncing on a white background", "white"),
         ("a red ball moving down on a checkered background", "checkered"),
     ]
@@ -98,7 +99,7 @@ def test_camera_words_are_read_and_carried_until_changed():
     assert [(s.prompt, s.camera) for s in script.scenes] == [
         ("a blue disc moving down on a checkered background as the camera pans left", "pan left"),
         ("a blue disc staying still on a checkered background as the camera pans left", "pan left"),
-        ("a blue disc on a checkered background as the camera pans right", "pan right"),
+        ("a blue disc staying still on a checkered background as the camera pans right", "pan right"),
         ("a green ball moving up on a checkered background with a static camera", "static"),
     ]
 
@@ -365,8 +366,8 @@ def test_a_subject_it_continues_the_last_scene_subject():
     ("A lime box grows. It turns blue, then purple, then orange.",
      ["a lime box growing", "a blue box", "a purple box", "an orange box"]),
     ("A lime box bounces on a white backdrop. The backdrop turns grey, then black.",
-     ["a lime box bouncing on a white background", "a lime box on a gray background",
-      "a lime box on a black background"]),
+     ["a lime box bouncing on a white background", "a lime box bouncing on a gray background",
+      "a lime box bouncing on a black background"]),
 ])
 def test_changes_of_look_in_other_words(story, expected):
     assert prompts(story) == expected
@@ -463,12 +464,12 @@ def test_openings_in_other_words(story, expected):
     ("A chequered floor. A red cube rises.", [("a red cube moving up on a checkered background", "checkered")]),
     # a passive change, a change "from" one background, the old background's colour before its noun
     ("A red dot hops on a grey floor. The floor is switched to white. The white floor then goes from white to black.",
-     [("a red dot bouncing on a gray background", "gray"), ("a red dot on a white background", "white"),
-      ("a red dot on a black background", "black")]),
-    # a change of setting shows the shape a relation placed too
+     [("a red dot bouncing on a gray background", "gray"), ("a red dot bouncing on a white background", "white"),
+      ("a red dot bouncing on a black background", "black")]),
+    # a change of setting shows the shape a relation placed too, where it was
     ("A green wedge sits below a blue ball on a gray floor. Then the background turns white.",
      [("a green wedge sitting below a blue ball on a gray background", "gray"),
-      ("a green wedge and a blue ball on a white background", "white")]),
+      ("a green wedge sitting below a blue ball on a white background", "white")]),
 ])
 def test_settings_in_other_words(story, expected):
     assert [(s.prompt, s.background) for s in plan_story(story).scenes] == expected
@@ -478,7 +479,8 @@ def test_a_camera_that_stops_is_static():
     script = plan_story("A yellow ball drifts up on a checkered floor as the camera pans left. "
                         "Then the camera stops panning.")
     assert [s.camera for s in script.scenes] == ["pan left", "static"]
-    assert script.scenes[1].prompt == "a yellow ball on a checkered background with a static camera"
+    # the ball goes on drifting: only the camera stopped
+    assert script.scenes[1].prompt == "a yellow ball moving up on a checkered background with a static camera"
 
 
 @pytest.mark.parametrize(("story", "expected"), [
@@ -490,4 +492,39 @@ def test_a_camera_that_stops_is_static():
      ["a knight riding a horse", "a knight staying still at a gate"]),
 ])
 def test_the_new_rules_in_stories_about_other_things(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # a subordinate event is a scene of its own, in the order things happen
+    ("The tiny crimson cube bounces before it falls.",
+     ["a tiny crimson cube bouncing", "a tiny crimson cube moving down"]),
+    ("After the tiny orange square slides upward, it drops.",
+     ["a tiny orange square moving up", "a tiny orange square moving down"]),
+    ("Before the red ball falls, it bounces.", ["a red ball bouncing", "a red ball moving down"]),
+    ("Two violet dots rest until they begin to rise.", ["two violet dots resting", "two violet dots moving up"]),
+    # ... but not a time that only says when the next event starts, nor where an event ends
+    ("A red ball grows until it is huge.", ["a red ball growing"]),
+    ("A blue disc falls. Once it stops, it turns red.", ["a blue disc moving down", "a red disc"]),
+    ("A blue disc falls. As soon as it lands, it hops.", ["a blue disc moving down", "a blue disc bouncing"]),
+    # one subject doing things in a list does them one after another; two subjects do theirs together
+    ("Watch the little lemon orb: it drifts left, it drifts up, and then it just sits there.",
+     ["a little lemon orb moving left", "a little lemon orb moving up", "a little lemon orb sitting"]),
+    ("A red ball rises, a blue box falls.", ["a red ball moving up and a blue box moving down"]),
+    # a new look said as an aside, or in the passive
+    ("A big purple disc slides left; after that, now orange, it slides right.",
+     ["a big purple disc moving left", "a big orange disc moving right"]),
+    ("A small green wedge shrinks. Later the wedge, now large, hops.",
+     ["a small green wedge shrinking", "a large green wedge bouncing"]),
+    ("A big green ball rests. Then the ball is made small.", ["a big green ball resting", "a small green ball"]),
+    # an opening word before two subjects, and a thing the camera passes over
+    ("Initially a big red triangle and a small green circle are immobile; then the triangle moves right.",
+     ["a big red triangle staying still and a small green circle staying still", "a big red triangle moving right"]),
+    ("Slowly a red ball and a blue box fall.", ["a red ball moving down and a blue box moving down"]),
+    ("The camera pans right over a small green disc. The disc then moves left. "
+     "Later, the camera stops and stays fixed.",
+     ["a small green disc as the camera pans right", "a small green disc moving left as the camera pans right",
+      "a small green disc moving left with a static camera"]),
+])
+def test_events_in_time_order_asides_and_openings(story, expected):
     assert prompts(story) == expected

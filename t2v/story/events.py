@@ -39,6 +39,11 @@ def relation_at(tokens: list[str], j: int) -> tuple[str, int] | None:
     return None
 
 
+# Participles of a change said in the passive: "the ball is made small", "the box gets painted blue".
+_PASSIVE_CHANGES = frozenset({"made", "turned", "painted", "colored", "coloured", "recolored", "recoloured", "dyed",
+                              "changed", "switched"})
+
+
 def change_at(tokens: list[str], j: int) -> tuple[str | None, str | None, str | None, int] | None:
     """A change of look at ``tokens[j]``: "turns blue", "is now huge", "turns into a purple triangle".
 
@@ -48,6 +53,8 @@ def change_at(tokens: list[str], j: int) -> tuple[str | None, str | None, str | 
     if word not in COPULAS and base_of(word) not in CHANGE_VERBS:
         return None
     k = j + 1
+    if (word in COPULAS or base_of(word) == "get") and tokens[k:k + 1] and tokens[k] in _PASSIVE_CHANGES:
+        k += 1  # "is made small", "gets painted blue"
     if tokens[k:k + 1] and tokens[k] in ("color", "colour", "shape", "size"):
         k += 1
     into = bool(tokens[k:k + 1]) and tokens[k] in ("to", "into")

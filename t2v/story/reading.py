@@ -31,6 +31,7 @@ from .vocabulary import (
     PREPOSITIONS,
     SINGULAR_PRONOUNS,
     SIZES,
+    base_of,
     looks_like_verb,
     participle,
     singular,
@@ -43,6 +44,7 @@ _COLON = re.compile(r"\s*:+(?=\s|$)")
 _IS_CONTRACTION = re.compile(r"\b(here|there|it|that)'s\b")
 _CONNECTIVE = re.compile(
     r"(?:,\s*)?\b(?:and\s+)?(?:at\s+first|first\s+of\s+all|in\s+the\s+beginning|to\s+begin\s+with|then|"
+    r"initially|originally|at\s+the\s+(?:start|outset)|to\s+start(?:\s+with)?|"
     r"after\s+that|after\s+this|afterwards?|next(?!\s+to\b)|finally|meanwhile|later(?:\s+on)?|eventually|at\s+last|"
     r"in\s+the\s+end|at\s+the\s+end(?:\s+of\s+(?:the|this)\s+(?:video|clip|scene|story))?|after\s+a\s+while|"
     r"(?:soon|shortly|right|straight|just|immediately)\s+after(?:wards?|\s+that|\s+this)?|just\s+then|"
@@ -95,7 +97,9 @@ _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
     # a camera that stops (panning) holds still from then on
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:stops|stopped|halts|halted|freezes|froze)"
-    r"(?:\s+(?:moving|panning|sweeping))?\b")
+    r"(?:\s+(?:moving|panning|sweeping))?"
+    # "... and stays fixed": the same stop said twice
+    r"(?:\s+and\s+(?:stays|remains|holds|keeps|is)\s+(?:static|still|fixed|steady|stationary))?\b")
 
 
 def sentences(story: str) -> list[str]:
@@ -122,7 +126,59 @@ def clauses(sentence: str) -> list[str]:
             carried = ""
         start = match.end()
     pieces.append(carried + sentence[start:])
-    return [piece.strip(" ,") for piece in pieces if piece.strip(" ,")]
+    return [part for piece in pieces for part in _in_time_order(piece.strip(" ,")) if part]
+
+
+# Not "once" or "when": "once it stops hopping, it turns blue" says when the main event starts, no event of its own.
+_LEADING_TIME = re.compile(r"^(after|before)\s+(.+?)\s*,\s*(.+)$")
+_TRAILING_TIME = re.compile(r"^(.+?)\s*,?\s+(before|until|till)\s+(.+)$")
+
+
+def _in_time_order(piece: str) -> list[str]:
+    """A clause with a subordinate event, as its events in the order they happen.
+
+    "After the box slides up, it drops" and "the box slides up before it drops" are two scenes; so is "they
+    rest until they begin to rise" (an "until" that only says where an event ends, "grows until it is huge",
+    stays one). A subordinate clause needs a subject and a verb of its own ("before long" is no event).
+    """
+    if (lead := _LEADING_TIME.match(piece)) and _has_event(lead.group(2)) and _has_event(lead.group(3)):
+        first, then = lead.group(2), lead.group(3)
+        return _subject_first(then, first) if lead.group(1) == "before" else [first, then]
+    trail = _TRAILING_TIME.match(piece)
+    if trail and _has_event(trail.group(3)) and _has_event(trail.group(1), anywhere=True):
+        if trail.group(2) == "before" or _starts_event(trail.group(3)):
+            return [trail.group(1), trail.group(3)]
+    return [piece]
+
+
+def _subject_first(earlier: str, later: str) -> list[str]:
+    """Two events put back in time order; the pronoun that pointed ahead ("Before the ball falls, it bounces")
+    swaps with the subject it pointed to, so that the first event names the thing."""
+    first, second = tokenize(earlier), tokenize(later)
+    np_first, np_second = noun_phrase(first, 0), noun_phrase(second, 0)
+    if np_first is not None and np_second is not None and np_first.pronoun and not np_second.pronoun:
+        first, second = (second[:np_second.end] + first[np_first.end:],
+                         first[:np_first.end] + second[np_second.end:])
+        return [" ".join(first), " ".join(second)]
+    return [earlier, later]
+
+
+def _has_event(text: str, anywhere: bool = False) -> bool:
+    """Whether ``text`` starts with a subject and its verb (``anywhere``: has one somewhere)."""
+    tokens = tokenize(text)
+    starts = range(len(tokens)) if anywhere else range(1)
+    for k in starts:
+        np = noun_phrase(tokens, k)
+        if np is not None and verb_like(tokens, np.end):
+            return True
+    return False
+
+
+def _starts_event(text: str) -> bool:
+    """A subject that starts to do something: "they begin to rise", "it starts moving"."""
+    tokens = tokenize(text)
+    np = noun_phrase(tokens, 0)
+    return np is not None and np.end < len(tokens) and base_of(tokens[np.end]) in ("start", "begin")
 
 
 def _bare_subject(text: str) -> bool:

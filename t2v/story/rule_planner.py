@@ -121,7 +121,10 @@ def _opening(tokens: list[str], i: int) -> tuple[list[str], int] | None:
             # a place or a relation ("Next to a red disc, a box shrinks") belongs to the event
             kept = tokens[i] in PREPOSITIONS or relation_at(tokens, i) is not None
             return [t for t in tokens[i:k] if t not in (",", "and")] if kept else [], k
-        if k > i and np.end < len(tokens) and verb_like(tokens, np.end):
+        end = np.end  # "Slowly a ball and a box fall": the subjects joined by "and" end where the verb starts
+        while tokens[end:end + 1] == ["and"] and (more := noun_phrase(tokens, end + 1)) is not None:
+            end = more.end
+        if k > i and end < len(tokens) and verb_like(tokens, end):
             return [], k
         k = np.end  # a noun phrase inside the opening ("in the park"): read on past it
     return None
@@ -164,6 +167,35 @@ def _first_subject(tokens: list[str]) -> int | None:
             if verb_like(tokens, np.end + bool(relative)):
                 return k
     return None
+
+
+def _named(tokens: list[str]) -> list[NounPhrase]:
+    """The noun phrases (no pronouns) in a run of words, in order."""
+    found: list[NounPhrase] = []
+    k = 0
+    while k < len(tokens):
+        np = noun_phrase(tokens, k)
+        if np is not None and np.pronoun is None:
+            found.append(np)
+            k = np.end
+        else:
+            k += 1
+    return found
+
+
+def _now_look(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """A clause without its "now <look>" aside, and the look: "the triangle, now large, hops" -> "the triangle
+    hops" and ["large"]. The aside is set off by commas (or starts the clause) and holds colour and size words."""
+    for k, word in enumerate(tokens):
+        if word != "now" or (k and tokens[k - 1] != ","):
+            continue
+        end = k + 1
+        while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
+            end += 1
+        look = [t for t in tokens[k + 1:end] if t != "and"]
+        if look and tokens[end:end + 1] == [","]:
+            return tokens[:max(k - 1, 0)] + tokens[end + 1:], look
+    return tokens, []
 
 
 def _until_cut(tokens: list[str]) -> list[str]:
@@ -293,6 +325,7 @@ class _Story:
         self.last_scene: list[Thing] = []
         self.last_subjects: list[Thing] = []  # the last scene's subjects (not the things their events name)
         self.last_all: list[Thing] = []  # everything the last scene shows, the things its relations name too
+        self.last_events: dict[int, list[Item]] = {}  # what each of the last scene's subjects did, by id
         self.clause_things: list[Thing] = []  # the things the clause being read has named so far
         self.setting = Setting()
         self.scenes: list[Scene] = []
@@ -469,11 +502,13 @@ class _Story:
 
     # -- clauses and scenes -----------------------------------------------------------------------
 
-    def subject_groups(self, tokens: list[str]) -> list[tuple[list[NounPhrase], list[str]]]:
-        """The clause as (subject phrases, predicate tokens) pairs; a clause without a subject gives ([], tokens)."""
+    def subject_groups(self, tokens: list[str]) -> list[tuple[list[NounPhrase], list[str], bool]]:
+        """The clause as (subject phrases, predicate tokens, after a bare comma) triples; a clause without a subject
+        gives ([], tokens, False)."""
         i = 0
         while i < len(tokens):
-            if tokens[i] in SUBORDINATORS and (main := _main_clause(tokens, i)) is not None:
+            if (tokens[i] in SUBORDINATORS or tokens[i:i + 3] == ["as", "soon", "as"]) and (
+                    main := _main_clause(tokens, i)) is not None:
                 i = main  # "When the bell rings, a ball drops": the condition shows nothing
             elif tokens[i] in _SUBJECT_BREAKS or tokens[i] in CONJUNCTIONS or tokens[i] in DISCOURSE:
                 i += 1
@@ -500,14 +535,15 @@ class _Story:
                 i = shown
         elif (opens := _opens_with(tokens, i)) is not None:
             i = opens  # "it all starts with a ball", "everything begins with a box"
-        groups: list[tuple[list[NounPhrase], list[str]]] = []
+        groups: list[tuple[list[NounPhrase], list[str], bool]] = []
         leading: list[str] = []  # "In the park, a dog runs": the opening phrase joins the first event
         if noun_phrase(tokens, i) is None:
             opening = _opening(tokens, i)
             if opening is not None:
                 leading, i = opening
         if noun_phrase(tokens, i) is None:
-            return [([], tokens[i:])] if i < len(tokens) else []
+            return [([], tokens[i:], False)] if i < len(tokens) else []
+        comma = False
         while i < len(tokens):
             np = subject_phrase(tokens, i)
             if np is None:
@@ -526,19 +562,24 @@ class _Story:
                     if nxt is not None and verb_like(tokens, nxt.end):
                         break
                 j += 1
-            groups.append((subjects, tokens[i:j] + (leading if not groups else [])))
+            groups.append((subjects, tokens[i:j] + (leading if not groups else []), comma))
             i = j
             while i < len(tokens) and tokens[i] in _SUBJECT_BREAKS:
                 i += 1
+            comma = tokens[j:i] == [","]
         return groups
 
-    def read_clause(self, tokens: list[str], previous: list[Thing]) -> list[_Part]:
-        """The parts (entity + event) a clause shows; a clause without a subject continues ``previous``."""
-        parts: list[_Part] = []
+    def read_clause(self, tokens: list[str], previous: list[Thing], setting_said: bool = False) -> list[list[_Part]]:
+        """The scenes a clause shows, each as parts (entity + event); a clause without a subject continues
+        ``previous``. One subject doing things in a list ("it drifts left, it drifts up") does them one after
+        another: a scene each. ``setting_said``: the clause had a background or camera phrase, taken out."""
+        scenes: list[list[_Part]] = [[]]
+        last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
+        tokens, look = _now_look(tokens)
         groups = self.subject_groups(tokens)
         while groups:
-            phrases, predicate = groups.pop(0)
+            phrases, predicate, after_comma = groups.pop(0)
             if phrases and all(np.head in CAMERA_NOUNS for np in phrases):
                 # the camera is no entity: "the camera follows the ball" shows the ball
                 shown = next((k for k in range(len(predicate)) if noun_phrase(predicate, k) is not None), None)
@@ -551,14 +592,24 @@ class _Story:
                 # nothing to continue: the first subject with a verb starts the clause ("following a cube that slides")
                 groups[:0] = self.subject_groups(predicate[start:])
                 continue
-            if not phrases:
+            if not phrases and not previous and setting_said:
+                # the camera or the background had the verb: "the camera pans right over a small disc" shows the disc
+                subjects = [t for np in _named(predicate) for t in self.resolve(np, [])]
+                predicate = []
+            elif not phrases:
                 subjects = [self.mention(t) for t in previous]
             if not subjects:
                 logger.info("clause %r names nothing the planner can place; skipped", " ".join(tokens))
                 continue
+            if look:  # "it, now small, glides left": the first subjects' new look
+                self.event(["turns", *look], subjects)
+                look = []
             event = self.event(predicate, subjects) if predicate else []
-            parts += [_Part(thing, list(event)) for thing in subjects]
-        return parts
+            if after_comma and event and last_group[1] and last_group[0] == subjects:
+                scenes.append([])
+            scenes[-1] += [_Part(thing, list(event)) for thing in subjects]
+            last_group = (subjects, event)
+        return [parts for parts in scenes if parts]
 
     def add_scene(self, parts: list[_Part]) -> None:
         merged: list[_Part] = []
@@ -569,6 +620,7 @@ class _Story:
             elif part.event:
                 same.event += (["and"] if same.event else []) + part.event
         self.last_subjects = [p.thing for p in merged]
+        self.last_events = {id(p.thing): p.event for p in merged}
         if self.world:
             merged = _world_parts(merged)
         prompt, names = self.render(merged)
@@ -648,14 +700,16 @@ class RuleBasedPlanner:
                         tokens = tokenize(text)
                     else:
                         tokens = ["turns", *tokens]
-                parts = state.read_clause(tokens, state.last_scene)
-                background_changed = not parts and setting.background is not None
+                scenes = state.read_clause(tokens, state.last_scene,
+                                           setting.background is not None or setting.camera is not None)
+                background_changed = not scenes and setting.background is not None
                 state.setting = Setting(setting.background or state.setting.background,
                                         setting.camera or state.setting.camera)
-                if not parts and (setting.background or setting.camera):
+                if not scenes and (setting.background or setting.camera):
                     # "Then the background turns white.": the same entities in the new setting, the shape a
-                    # relation placed ("a box rests beneath a ball") included
-                    parts = [_Part(thing, []) for thing in state.last_all]
-                if parts:
-                    state.add_scene(parts)
+                    # relation placed ("a box rests beneath a ball") included, still doing what they did
+                    scenes = [[_Part(thing, list(state.last_events.get(id(thing), []))) for thing in state.last_all]]
+                for parts in scenes:
+                    if parts:
+                        state.add_scene(parts)
         return state
