@@ -7,7 +7,8 @@ before the rule planner; its rules were tuned on the dev half, the generated sto
 outside this file, and this script never prints the test half's failures. Gold conventions: a scene shows the entities
 its clause mentions (a clause that only changes the background or camera shows the previous scene's
 entities); an entity keeps its colour and size until the story changes them; the background and the
-camera carry over until changed; null means the story has not said it (not checked).
+camera carry over until changed; null means the story has not said it (not checked). The world pans only over
+its checkered background, so a gold pan over a plain background is not checked either (no caption can show it).
 
 A story counts as correct when the planner writes the gold number of scenes and every scene's prompt,
 read by :func:`t2v.world.parser.parse_caption`, gives exactly the gold objects (colour and shape; size
@@ -94,6 +95,9 @@ def scene_problem(prompt: str, gold: dict[str, Any]) -> str | None:
         seen = [(o.size, o.color, o.shape, o.motion) for o in objects]
         return f"objects {seen} do not match gold {[tuple(g.values()) for g in wanted]}"
     for key in ("background", "camera"):
+        if key == "camera" and gold["camera"] not in (None, "static") and gold["background"] not in (
+                None, "checkered"):
+            continue  # the world pans only over its textured background (WorldSpec): a pan on plain is unshowable
         if gold[key] is not None and getattr(spec, key) != gold[key]:
             return f"{key} {getattr(spec, key)!r}, gold {gold[key]!r}"
     return None

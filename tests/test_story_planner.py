@@ -278,8 +278,9 @@ def test_a_quantifier_after_the_subjects_is_no_second_mention():
 
 
 def test_a_shape_named_again_in_a_subjectless_clause_is_not_written_twice():
-    script = plan_story("A yellow block and a green block rest on a grey floor. The camera pans right past them.")
-    assert script.scenes[1].prompt == "a yellow block and a green block on a gray background as the camera pans right"
+    script = plan_story("A yellow block and a green block rest on a checkered floor. The camera pans right past them.")
+    assert script.scenes[1].prompt == ("a yellow block and a green block on a checkered background "
+                                       "as the camera pans right")
     assert script.scenes[1].entities == ["block", "block 2"]
 
 
@@ -411,9 +412,9 @@ def test_counts_and_references_in_other_words(story, expected):
     ("A purple box drifts right. Then it keeps drifting. Later it moves on.",
      ["a purple box moving right", "a purple box moving right", "a purple box moving right"]),
     ("A red box does not move. Then it keeps gliding.", ["a red box staying still", "a red box"]),
-    # where an "until" clause ends is no second event
+    # where an "until" clause ends is no second event, but the look it reaches holds from that scene on
     ("A small red tile swells until it is huge. Then it rests.",
-     ["a small red tile growing", "a small red tile resting"]),
+     ["a huge red tile growing", "a huge red tile resting"]),
 ])
 def test_motions_and_words_in_other_words(story, expected):
     assert prompts(story) == expected
@@ -504,7 +505,7 @@ def test_the_new_rules_in_stories_about_other_things(story, expected):
     ("Before the red ball falls, it bounces.", ["a red ball bouncing", "a red ball moving down"]),
     ("Two violet dots rest until they begin to rise.", ["two violet dots resting", "two violet dots moving up"]),
     # ... but not a time that only says when the next event starts, nor where an event ends
-    ("A red ball grows until it is huge.", ["a red ball growing"]),
+    ("A red ball grows until it is huge.", ["a huge red ball growing"]),
     ("A blue disc falls. Once it stops, it turns red.", ["a blue disc moving down", "a red disc"]),
     ("A blue disc falls. As soon as it lands, it hops.", ["a blue disc moving down", "a blue disc bouncing"]),
     # one subject doing things in a list does them one after another; two subjects do theirs together
@@ -527,4 +528,42 @@ def test_the_new_rules_in_stories_about_other_things(story, expected):
       "a small green disc moving left with a static camera"]),
 ])
 def test_events_in_time_order_asides_and_openings(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # a pan the world cannot show (over a plain background) is left out of a shapes story's prompt
+    ("A red box falls on a white backdrop as the camera pans right.", ["a red box moving down on a white background"]),
+    ("A dog runs on a white floor as the camera pans left.",
+     ["a dog running on a white background as the camera pans left"]),
+    # backgrounds said as a screen, a plain one, or a colour alone
+    ("On a white screen, a big green square stays still.", ["a big green square staying still on a white background"]),
+    ("A green triangle rises over a plain white background.", ["a green triangle moving up on a white background"]),
+    ("A red circle and a blue circle sit on white.",
+     ["a red circle sitting and a blue circle sitting on a white background"]),
+    ("A red dot hops. Then the backdrop flips to white.",
+     ["a red dot bouncing", "a red dot bouncing on a white background"]),
+    # a participle before the subject is its event; after "after", the first event
+    ("Bouncing on a gray floor, a little purple circle is watched by a still camera.",
+     ["a little purple circle bouncing on a gray background with a static camera"]),
+    ("After gliding to the right, the small yellow square turns green.",
+     ["a small yellow square moving right", "a small green square"]),
+    # a verb list is one event after another; a relative clause is no event
+    ("A tiny orange triangle hops, slides right, sinks, and finally stops dead still.",
+     ["a tiny orange triangle bouncing", "a tiny orange triangle moving right", "a tiny orange triangle moving down",
+      "a tiny orange triangle staying still"]),
+    ("A cube, which is green, falls.", ["a green cube moving down"]),
+    # the size a growing or shrinking thing ends at; "now-tiny"; "is made bigger"
+    ("A big blue triangle shrinks down to a small triangle.", ["a small blue triangle shrinking"]),
+    ("A large violet orb rises. Then it deflates until it's tiny.",
+     ["a large violet orb moving up", "a tiny violet orb shrinking"]),
+    ("A yellow circle shrinks. Afterwards the now-tiny circle sits still.",
+     ["a yellow circle shrinking", "a tiny yellow circle staying still"]),
+    ("The green circle is made bigger.", ["a green circle growing"]),
+    # a direction put first, and a start position that is no motion
+    ("Up goes the blue square, then down it comes.", ["a blue square moving up", "a blue square moving down"]),
+    ("The yellow square starts on the right side and travels left.", ["a yellow square moving left"]),
+    ("A red triangle hops in place.", ["a red triangle bouncing"]),
+])
+def test_settings_verb_lists_and_end_sizes(story, expected):
     assert prompts(story) == expected

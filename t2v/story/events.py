@@ -18,13 +18,17 @@ from .vocabulary import (
     CONJUNCTIONS,
     COPULAS,
     KNOWN_NOUNS,
+    MOTION_VERBS,
     RELATIONS,
     SIZES,
     base_of,
     participle,
 )
 
-__all__ = ["change_at", "drop_aspect", "drop_repeats", "participles", "relation_at", "tidy"]
+__all__ = ["change_at", "drop_aspect", "drop_repeats", "participles", "relation_at", "size_reached_at", "tidy"]
+
+# Verbs of growing and shrinking, whose end size may follow them ("shrinks to a small triangle").
+CANONICAL_GROWTH = {verb: motion for verb, motion in MOTION_VERBS.items() if motion in ("grow", "shrink")}
 
 T = TypeVar("T")
 
@@ -78,6 +82,28 @@ def change_at(tokens: list[str], j: int) -> tuple[str | None, str | None, str | 
     if colour is None and size is None and noun is None:
         return None
     return colour, size, noun, k - j
+
+
+def size_reached_at(tokens: list[str], j: int) -> tuple[str | None, str, int] | None:
+    """The look a growing or shrinking verb at ``tokens[j]`` ends at, and how many words after the verb say it:
+    "shrinks (down) to a small triangle" -> (None, "small", 5), "grows into a big blue ball" -> ("blue", "big", 5),
+    "grows large" -> (None, "large", 1). None when the verb names no end size."""
+    if CANONICAL_GROWTH.get(base_of(tokens[j]) or "") is None:
+        return None
+    k = j + 1 + (tokens[j + 1:j + 2] in (["down"], ["up"], ["back"]))
+    if tokens[k:k + 1] in (["to"], ["into"]):
+        k += 1 + (tokens[k + 1:k + 2] in (["a"], ["an"]))
+    elif k != j + 1:  # "grows large", not "grows up large"
+        return None
+    if not (tokens[k:k + 1] and tokens[k] in SIZES):
+        return None
+    size, colour = tokens[k], None
+    k += 1
+    while k < len(tokens) and tokens[k] in COLORS:
+        colour = tokens[k]
+        k += 1
+    k += tokens[k:k + 1] != [] and tokens[k] in KNOWN_NOUNS
+    return colour, size, k - j - 1
 
 
 def drop_aspect(tokens: list[str]) -> list[str]:

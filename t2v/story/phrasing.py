@@ -123,6 +123,8 @@ def _motion_at(words: list[str]) -> tuple[str, int] | None:
         return "still", 2
     if rest[:1] and rest[0] in COMPARATIVE_MOTION and (base in ("get", "become", "grow") or first in COPULAS):
         return COMPARATIVE_MOTION[rest[0]], 2
+    if first in COPULAS and rest[:1] == ["made"] and rest[1:2] and rest[1] in COMPARATIVE_MOTION:
+        return COMPARATIVE_MOTION[rest[1]], 3  # "is made bigger"
     if (first in COPULAS or base in STAY_VERBS) and rest[:1] and rest[0] in STILL_ADJECTIVES:
         return "still", 2
     if first in COPULAS and rest[:2] == ["at", "rest"]:
@@ -132,7 +134,7 @@ def _motion_at(words: list[str]) -> tuple[str, int] | None:
             return "bounce", 4
         found = direction_after(words, 1)
         return found if found is not None else None
-    if base in MOTION_VERBS and not (rest[:1] and rest[0] in MOTION_BLOCKERS):
+    if base in MOTION_VERBS and not (rest[:1] and rest[0] in MOTION_BLOCKERS and rest[:2] != ["in", "place"]):
         motion, used = MOTION_VERBS[base], 1
         if motion in _TAILS:  # "jumps up and down", "swells up", "shrinks back down"
             for tail in _TAILS[motion]:
@@ -147,6 +149,8 @@ def _motion_at(words: list[str]) -> tuple[str, int] | None:
                 used = 2
         elif motion == "still" and rest[:1] and base_of(rest[0]) == "move":
             used += 1
+        elif motion == "still" and rest[:1] and rest[0] in ("dead", "still", "completely", "short"):
+            used += 1 + (rest[:2] in (["dead", "still"], ["completely", "still"]))  # "stops dead (still)"
         return motion, used
     return None
 
@@ -183,8 +187,8 @@ def background_value(text: str | None) -> str | None:
     if text is None:
         return None
     words = re.findall(r"[a-z0-9'-]+", text.lower())
-    while words and words[0] in ("a", "an", "the", "on", "against", "in", "with"):
-        words = words[1:]
+    while words and words[0] in ("a", "an", "the", "on", "against", "in", "with", "plain", "solid", "bare"):
+        words = words[1:]  # "a plain white background" is the white one
     if words and words[-1] in ("background", "backdrop") and len(words) > 1:
         words = words[:-1]
     if len(words) == 1 and words[0] in BACKGROUND_WORDS:

@@ -58,7 +58,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
 # ("it changes to red") and the change verb after it reads as usual.
 _POSSESSIVE_LOOK = re.compile(r"\b(?:(its)|(their)|([a-z]+)'s)\s+(?:colou?r|size|shade|hue)\b")
 
-_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall"
+_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen"
 _BG_NOUN = r"(?:" + _BG_NOUNS + r")"
 # A background phrase after any preposition of place: "on a white background", "across a gray floor".
 _BACKGROUND_PHRASE = re.compile(
@@ -69,6 +69,9 @@ _BACKGROUND_PHRASE = re.compile(
 _BARE_BACKGROUND = re.compile(
     r"\b(?:(?:there|here)\s+is\s+|we\s+see\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(background|backdrop)\b"
     r"(?:\s+with\b)?")
+# A background colour alone after "on" / "against": "two circles sit side by side on white", "on grey, a box falls".
+_COLOUR_ONLY_BACKGROUND = re.compile(
+    r"\b(?:on|against)\s+(" + "|".join(sorted(BACKGROUND_WORDS)) + r")(?=\s*(?:,|$)|\s+(?:and|while|as|then)\b)")
 # A floor, ground or wall is a setting on its own only when it is the whole clause: "A checkered floor."
 _LONE_FLOOR = re.compile(r"^\s*(?:(?:there|here)\s+is\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS
                          + r")\s*$")
@@ -85,6 +88,10 @@ _BACKGROUND_CHANGE = re.compile(
     # "the scene switches to a checkered floor": a change of scene to a background phrase
     r"\b(?:the\s+)?(?:scene|setting)\s+(?:turns|turned|changes|changed|switches|switched|shifts|shifted|cuts|cut|"
     r"moves|moved)\s+(?:to|into)\s+(?:a\s+|an\s+|the\s+)?([a-z-]+)\s+(?:" + _BG_NOUNS + r")\b")
+# Any verb that takes the background "to" a colour of its own: "the backdrop flips to white", "shifts into grey".
+_BACKGROUND_TO = re.compile(
+    r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:background|backdrop|floor|screen)\s+(?:[a-z]+\s+){1,2}?(?:to|into)\s+"
+    r"(?:a\s+|an\s+)?(" + "|".join(sorted(BACKGROUND_WORDS)) + r")(?:\s+(?:one|colou?r|" + _BG_NOUNS + r"))?\b")
 _CAMERA_MOVE = re.compile(
     r"\b(?:(?:as|while|and|with|when)\s+)?(?:the\s+)?(?:camera|view)\s+(?:[a-z']+,?\s+){0,3}?"
     r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track)[a-z]*)\s+(?:to\s+the\s+)?"
@@ -104,7 +111,7 @@ _CAMERA_STATIC = re.compile(
 
 def sentences(story: str) -> list[str]:
     """The story's sentences, lower case, without their end marks."""
-    text = _IS_CONTRACTION.sub(r"\1 is", story.replace("\u2019", "'").lower())
+    text = _IS_CONTRACTION.sub(r"\1 is", story.replace("\u2019", "'").lower()).replace("now-", "now ")
     text = _POSSESSIVE_LOOK.sub(lambda m: "it" if m.group(1) else "they" if m.group(2) else m.group(3), text)
     return [_COLON.sub(",", s).strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
@@ -141,7 +148,18 @@ def _in_time_order(piece: str) -> list[str]:
     rest until they begin to rise" (an "until" that only says where an event ends, "grows until it is huge",
     stays one). A subordinate clause needs a subject and a verb of its own ("before long" is no event).
     """
-    if (lead := _LEADING_TIME.match(piece)) and _has_event(lead.group(2)) and _has_event(lead.group(3)):
+    lead = _LEADING_TIME.match(piece)
+    if lead and _has_event(lead.group(3)) and _participle_first(lead.group(2)):
+        # "After gliding right, the square turns green": the gliding is the square's, first
+        tokens = tokenize(lead.group(3))
+        subject = noun_phrase(tokens, 0)
+        if subject is not None:  # the thing is named in the first event and is "it" in the second
+            named, pronoun = " ".join(tokens[:subject.end]), "they" if subject.plural else "it"
+            main = " ".join(tokens[subject.end:])
+            if lead.group(1) == "before":
+                return [f"{named} {main}", f"{pronoun} {lead.group(2)}"]
+            return [f"{named} {lead.group(2)}", f"{pronoun} {main}"]
+    if lead and _has_event(lead.group(2)) and _has_event(lead.group(3)):
         first, then = lead.group(2), lead.group(3)
         return _subject_first(then, first) if lead.group(1) == "before" else [first, then]
     trail = _TRAILING_TIME.match(piece)
@@ -161,6 +179,12 @@ def _subject_first(earlier: str, later: str) -> list[str]:
                          first[:np_first.end] + second[np_second.end:])
         return [" ".join(first), " ".join(second)]
     return [earlier, later]
+
+
+def _participle_first(text: str) -> bool:
+    """Whether ``text`` starts with a verb's -ing form ("gliding to the right")."""
+    tokens = tokenize(text)
+    return bool(tokens) and tokens[0].endswith("ing") and verb_like(tokens, 0)
 
 
 def _has_event(text: str, anywhere: bool = False) -> bool:
@@ -227,9 +251,11 @@ def take_setting(text: str) -> tuple[str, Setting]:
     text = _CAMERA_MOVE.sub(camera, text)
     text = _CAMERA_STATIC.sub(static, text)
     text = _BACKGROUND_CHANGE.sub(change, text)
+    text = _BACKGROUND_TO.sub(change, text)
     text = _BACKGROUND_PHRASE.sub(background, text)
     text = _BARE_BACKGROUND.sub(background, text)
     text = _LONE_FLOOR.sub(background, text)
+    text = _COLOUR_ONLY_BACKGROUND.sub(change, text)
     return text, setting
 
 

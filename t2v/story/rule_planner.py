@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 
 from .entities import Thing, compatible
-from .events import change_at, drop_aspect, drop_repeats, participles, relation_at, tidy
+from .events import change_at, drop_aspect, drop_repeats, participles, relation_at, size_reached_at, tidy
 from .phrasing import canonical_motions, direction_after, join_prompt, setting_phrase
 from .reading import (
     NounPhrase,
@@ -34,6 +34,7 @@ from .reading import (
 )
 from .script import Entity, Scene, Script
 from .vocabulary import (
+    BACKGROUND_WORDS,
     CAMERA_NOUNS,
     COLOR_FAMILY,
     COLORS,
@@ -106,6 +107,9 @@ def _opening(tokens: list[str], i: int) -> tuple[list[str], int] | None:
     dropped ("Slowly, a ball falls", "where a box slides left", "instead the ball sinks"). A verb before the subject
     means the clause has none.
     """
+    if (i < len(tokens) and tokens[i].endswith("ing") and verb_like(tokens, i)
+            and (main := _main_clause(tokens, i)) is not None):
+        return tokens[i:main - 1], main  # "Bouncing on a grey floor, a circle ...": the participle is its event
     k = i
     while k < len(tokens):
         np = noun_phrase(tokens, k)
@@ -185,26 +189,77 @@ def _named(tokens: list[str]) -> list[NounPhrase]:
 
 def _now_look(tokens: list[str]) -> tuple[list[str], list[str]]:
     """A clause without its "now <look>" aside, and the look: "the triangle, now large, hops" -> "the triangle
-    hops" and ["large"]. The aside is set off by commas (or starts the clause) and holds colour and size words."""
+    hops" and ["large"]. The aside is set off by commas (or starts the clause), or follows "the" ("the now-tiny
+    circle"), and holds colour and size words."""
     for k, word in enumerate(tokens):
-        if word != "now" or (k and tokens[k - 1] != ","):
+        if word != "now":
             continue
         end = k + 1
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
             end += 1
         look = [t for t in tokens[k + 1:end] if t != "and"]
-        if look and tokens[end:end + 1] == [","]:
+        if look and tokens[end:end + 1] == [","] and (not k or tokens[k - 1] == ","):
             return tokens[:max(k - 1, 0)] + tokens[end + 1:], look
+        if look and k and tokens[k - 1] in ("the", "this", "that") and end < len(tokens):
+            return tokens[:k] + tokens[end:], look  # "the now-tiny circle sits"
     return tokens, []
 
 
-def _until_cut(tokens: list[str]) -> list[str]:
-    """A predicate without an "until" clause: "grows until it is huge" shows the growing; the end it reaches
-    ("until it is huge", "until it stops") is no second event of the scene."""
+def _fronted_direction(tokens: list[str]) -> list[str]:
+    """A clause that starts with its direction in the usual order: "up goes the square" -> "the square goes up",
+    "down it comes" -> "it comes down"."""
+    k = 0
+    while k < len(tokens) and tokens[k] == ",":
+        k += 1
+    if k + 2 >= len(tokens) or tokens[k] not in DIRECTIONS:
+        return tokens
+    direction, rest = tokens[k], tokens[k + 1:]
+    if verb_like(rest, 0) and (np := noun_phrase(rest, 1)) is not None:  # "up goes the square"
+        return [*rest[1:np.end], rest[0], direction, *rest[np.end:]]
+    if (np := noun_phrase(rest, 0)) is not None and verb_like(rest, np.end):  # "down it comes"
+        return [*rest[:np.end + 1], direction, *rest[np.end + 1:]]
+    return tokens
+
+
+def _start_place(tokens: list[str], j: int) -> int | None:
+    """Where a start position ends ("starts on the right side (of the screen)", "begins at the top"), if one is at
+    ``tokens[j]``; None otherwise."""
+    if base_of(tokens[j]) not in ("start", "begin") or tokens[j + 1:j + 2] not in (["on"], ["at"], ["in"], ["from"]):
+        return None
+    np = noun_phrase(tokens, j + 2)
+    if np is None or not _names_direction(np):
+        return None
+    end = np.end
+    if tokens[end:end + 1] == ["of"] and (frame := noun_phrase(tokens, end + 1)) is not None:
+        end = frame.end
+    return end
+
+
+def _verb_list(predicate: list[str]) -> list[list[str]]:
+    """A predicate cut where a comma (", and") comes before a verb of its own: "hops, slides right, sinks" is
+    three events. A participle after the comma ("hops, sliding right") tells how, in the same event."""
+    runs: list[list[str]] = [[]]
+    k = 0
+    while k < len(predicate):
+        if predicate[k] == "," and runs[-1] and verb_like(runs[-1], 0):
+            nxt = k + 1 + (predicate[k + 1:k + 2] == ["and"])
+            if nxt < len(predicate) and not predicate[nxt].endswith("ing") and verb_like(predicate, nxt):
+                runs.append([])
+                k = nxt
+                continue
+        runs[-1].append(predicate[k])
+        k += 1
+    return runs
+
+
+def _until_cut(tokens: list[str]) -> tuple[list[str], tuple[str | None, str | None, str | None, int] | None]:
+    """A predicate without an "until" clause, and the look the clause says the entity reaches: "grows until it
+    is huge" shows the growing, and the entity is huge by its end; the end it reaches ("until it is huge",
+    "until it stops") is no second event of the scene."""
     for k, word in enumerate(tokens):
         if word in ("until", "till") and (np := noun_phrase(tokens, k + 1)) is not None and verb_like(tokens, np.end):
-            return tokens[:k]
-    return tokens
+            return tokens[:k], change_at(tokens, np.end)
+    return tokens, None
 
 
 def _world_word(word: str | None) -> str | None:
@@ -230,6 +285,7 @@ class _Part:
     event: list[Item]
 
 
+_PLAIN_BACKGROUNDS = frozenset(BACKGROUND_WORDS.values()) - {"checkered"}
 # The planner's relations the world does not have, longest first ("in front of", "next to", "beside"...).
 _OTHER_RELATIONS: list[list[str]] = sorted((canonical.split() for _, canonical in RELATIONS
                                             if canonical not in WORLD_RELATIONS), key=len, reverse=True)
@@ -424,17 +480,26 @@ class _Story:
 
     def event(self, tokens: list[str], subjects: list[Thing]) -> list[Item]:
         """A predicate as event items: changes of look applied, other entities resolved, motions canonical."""
-        tokens = self.going_on(drop_aspect([t for t in _until_cut(tokens) if t not in DISCOURSE]), subjects)
+        kept, reached = _until_cut(tokens)
+        if reached is not None:  # "shrinks until it is tiny": the scene's entity ends tiny
+            self.change_look(reached, subjects)
+        tokens = self.going_on(drop_aspect([t for t in kept if t not in DISCOURSE]), subjects)
         items: list[Item] = []
         j = 0
         while j < len(tokens):
+            start = _start_place(tokens, j)
+            if start is not None:  # "starts on the right side and travels left": where it starts is no motion
+                j = start
+                continue
+            reached = size_reached_at(tokens, j)
+            if reached is not None:  # "shrinks down to a small triangle": shrinking, and small from now on
+                self.change_look((reached[0], reached[1], None, 0), subjects)
+                items.append(tokens[j])
+                j += 1 + reached[2]
+                continue
             change = change_at(tokens, j)
             if change is not None:
-                colour, size, noun = change[:3]
-                if self.world:  # "turns gold": the world's word for it
-                    colour, size = _world_word(colour), _world_word(size)
-                for thing in subjects:
-                    thing.change_look(colour, size, noun)
+                self.change_look(change, subjects)
                 j += change[3]
                 continue
             if tokens[j] in QUANTIFIERS and tokens[j + 1:j + 2] != ["of"] and (
@@ -473,6 +538,14 @@ class _Story:
             for thing in subjects:
                 thing.motion = motions[-1]
         return drop_repeats(tidy(participles(tidy(items))))
+
+    def change_look(self, change: tuple[str | None, str | None, str | None, int], subjects: list[Thing]) -> None:
+        """Give the subjects a new look: (colour, size, noun, words used) as :func:`change_at` reads it."""
+        colour, size, noun = change[:3]
+        if self.world:  # "turns gold": the world's word for it
+            colour, size = _world_word(colour), _world_word(size)
+        for thing in subjects:
+            thing.change_look(colour, size, noun)
 
     @staticmethod
     def going_on(tokens: list[str], subjects: list[Thing]) -> list[str]:
@@ -576,7 +649,7 @@ class _Story:
         scenes: list[list[_Part]] = [[]]
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
-        tokens, look = _now_look(tokens)
+        tokens, look = _now_look(_fronted_direction(tokens))
         groups = self.subject_groups(tokens)
         while groups:
             phrases, predicate, after_comma = groups.pop(0)
@@ -604,11 +677,12 @@ class _Story:
             if look:  # "it, now small, glides left": the first subjects' new look
                 self.event(["turns", *look], subjects)
                 look = []
-            event = self.event(predicate, subjects) if predicate else []
-            if after_comma and event and last_group[1] and last_group[0] == subjects:
-                scenes.append([])
-            scenes[-1] += [_Part(thing, list(event)) for thing in subjects]
-            last_group = (subjects, event)
+            for k, run in enumerate(_verb_list(predicate)):  # "it hops, slides right, sinks": one after another
+                event = self.event(run, subjects) if run else []
+                if (k or after_comma) and event and last_group[1] and last_group[0] == subjects:
+                    scenes.append([])
+                scenes[-1] += [_Part(thing, list(event)) for thing in subjects]
+                last_group = (subjects, event)
         return [parts for parts in scenes if parts]
 
     def add_scene(self, parts: list[_Part]) -> None:
@@ -624,7 +698,10 @@ class _Story:
         if self.world:
             merged = _world_parts(merged)
         prompt, names = self.render(merged)
-        setting = setting_phrase(self.setting.background, self.setting.camera)
+        camera = self.setting.camera
+        if self.world and camera not in (None, "static") and self.setting.background in _PLAIN_BACKGROUNDS:
+            camera = None  # the world pans only over its textured background: over a plain one a pan shows nothing
+        setting = setting_phrase(self.setting.background, camera)
         self.scenes.append(Scene(prompt=join_prompt(prompt, setting), entities=names,
                                  background=self.setting.background, camera=self.setting.camera))
         self.last_scene = [p.thing for p in merged]
@@ -705,10 +782,12 @@ class RuleBasedPlanner:
                 background_changed = not scenes and setting.background is not None
                 state.setting = Setting(setting.background or state.setting.background,
                                         setting.camera or state.setting.camera)
-                if not scenes and (setting.background or setting.camera):
-                    # "Then the background turns white.": the same entities in the new setting, the shape a
-                    # relation placed ("a box rests beneath a ball") included, still doing what they did
-                    scenes = [[_Part(thing, list(state.last_events.get(id(thing), []))) for thing in state.last_all]]
+                if (setting.background or setting.camera) and all(not p.event for parts in scenes for p in parts):
+                    # "Then the background turns white.", "the camera pans past them": the same entities in the
+                    # new setting, the shape a relation placed ("a box rests beneath a ball") included, still doing
+                    # what they did
+                    things = [p.thing for parts in scenes for p in parts] or state.last_all
+                    scenes = [[_Part(thing, list(state.last_events.get(id(thing), []))) for thing in things]]
                 for parts in scenes:
                     if parts:
                         state.add_scene(parts)
