@@ -567,3 +567,43 @@ def test_events_in_time_order_asides_and_openings(story, expected):
 ])
 def test_settings_verb_lists_and_end_sizes(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # clipped phrases without articles, lists of what is on screen, spoken openings
+    ("Scarlet circle, white backdrop: it rolls left, then right, then stops.",
+     ["a scarlet circle on a white background", "a scarlet circle moving left on a white background",
+      "a scarlet circle moving right on a white background",
+      "a scarlet circle staying still on a white background"]),
+    ("ok so: orange triangle, tiny, going up. then it turns purple.",
+     ["a tiny orange triangle moving up", "a tiny purple triangle"]),
+    ("Hey, so the video starts with a tiny red square. Then a big purple triangle comes down from the top.",
+     ["a tiny red square", "a big purple triangle moving down"]),
+    ("It's a big yellow circle, and it moves left, grows.", ["a big yellow circle moving left",
+                                                            "a big yellow circle growing"]),
+    ("It is a sunny day and a dog runs.", ["a dog running"]),
+    ("Two shapes, a small red square and a big green triangle, start out motionless.",
+     ["a small red square motionless and a big green triangle motionless"]),
+    # a change inside a verb list is a scene of its own and does not reach back
+    ("A yellow square rises on gray, turns blue, and then falls.",
+     ["a yellow square moving up on a gray background", "a blue square moving up on a gray background",
+      "a blue square moving down on a gray background"]),
+    ("A red ball rises and turns blue.", ["a blue ball moving up"]),
+    # an event finished before the main one; "when it is done"; "shows up" is no motion
+    ("As soon as the yellow ball has finished bouncing, it turns purple and floats upward.",
+     ["a yellow ball bouncing", "a purple ball moving up"]),
+    ("Once the purple cube has grown, the cube travels right.",
+     ["a purple cube growing", "a purple cube moving right"]),
+    ("A blue square climbs, and when it is done a red circle comes down.",
+     ["a blue square moving up", "a red circle moving down"]),
+    ("A big red triangle shows up and moves down.", ["a big red triangle moving down"]),
+    # settings said in other ways
+    ("First, the screen is checkered and an orange square moves left.",
+     ["an orange square moving left on a checkered background"]),
+    ("Sinking slowly, a huge orange triangle crosses the white screen.",
+     ["a huge orange triangle moving down on a white background"]),
+    ("With the camera fixed, a little red triangle sits still on a checkered floor.",
+     ["a little red triangle staying still on a checkered background with a static camera"]),
+])
+def test_clipped_phrases_finished_events_and_changes_in_lists(story, expected):
+    assert prompts(story) == expected

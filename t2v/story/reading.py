@@ -34,6 +34,7 @@ from .vocabulary import (
     base_of,
     looks_like_verb,
     participle,
+    participle_of_base,
     singular,
 )
 
@@ -41,7 +42,7 @@ _SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")
 # A colon does not end a scene: what follows it spells out the clause before ("they swap: the disc moves left").
 _COLON = re.compile(r"\s*:+(?=\s|$)")
 # "here's", "there's", "it's": the copula written out, so that "here is a ball" reads like "there is a ball".
-_IS_CONTRACTION = re.compile(r"\b(here|there|it|that)'s\b")
+_IS_CONTRACTION = re.compile(r"\b(here|there|it|that|background|backdrop|camera|screen)'s\b")
 _CONNECTIVE = re.compile(
     r"(?:,\s*)?\b(?:and\s+)?(?:at\s+first|first\s+of\s+all|in\s+the\s+beginning|to\s+begin\s+with|then|"
     r"initially|originally|at\s+the\s+(?:start|outset)|to\s+start(?:\s+with)?|"
@@ -52,7 +53,9 @@ _CONNECTIVE = re.compile(
     r"few\s+(?:seconds|moments))\s+later|(?:some|much)\s+(?:time\s+)?later|later\s+still|"
     r"not\s+(?:long|much\s+later)\s+after(?:wards?|\s+that|\s+this)?|before\s+long|after\s+some\s+time|"
     r"after\s+which|following\s+(?:that|this)|at\s+(?:that|this)\s+point|"
-    r"(?:moments|seconds|minutes|instants)\s+later)\b\s*,?")
+    r"(?:moments|seconds|minutes|instants)\s+later|"
+    r"(?:when|once|after)\s+(?:it|they|that|this)\s+(?:is|are|was|were|has|have)\s+(?:been\s+)?(?:done|finished|over))"
+    r"\b\s*,?")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
 # "its colour changes to red", "the ball's size ...": the look is the thing's own, so the thing is the subject
 # ("it changes to red") and the change verb after it reads as usual.
@@ -69,16 +72,22 @@ _BACKGROUND_PHRASE = re.compile(
 _BARE_BACKGROUND = re.compile(
     r"\b(?:(?:there|here)\s+is\s+|we\s+see\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(background|backdrop)\b"
     r"(?:\s+with\b)?")
+# A background crossed: "a triangle crosses the white screen" (the verb stays, the background goes).
+_CROSSED_BACKGROUND = re.compile(
+    r"\b(cross(?:es|ed|ing)?|travers(?:es|ed|ing|e))\s+(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS + r")\b")
 # A background colour alone after "on" / "against": "two circles sit side by side on white", "on grey, a box falls".
 _COLOUR_ONLY_BACKGROUND = re.compile(
     r"\b(?:on|against)\s+(" + "|".join(sorted(BACKGROUND_WORDS)) + r")(?=\s*(?:,|$)|\s+(?:and|while|as|then)\b)")
+# A background said without an article, as in a list of what is on screen: "Scarlet circle, white backdrop: ...".
+_LISTED_BACKGROUND = re.compile(
+    r"(?:^|(?<=,))\s*(" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+(" + _BG_NOUNS + r")\b\s*(?=,|$)")
 # A floor, ground or wall is a setting on its own only when it is the whole clause: "A checkered floor."
 _LONE_FLOOR = re.compile(r"^\s*(?:(?:there|here)\s+is\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS
                          + r")\s*$")
 # The old background may be named before it changes: "the white background turns black".
 _OLD_BACKGROUND = r"(?:(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+)?"
 _BACKGROUND_CHANGE = re.compile(
-    r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:background|backdrop|floor)\s+"
+    r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:background|backdrop|floor|screen)\s+"
     r"(?:turns|turned|becomes|became|changes|changed|goes|went|"
     # the passive before the bare copula: "is changed to checkered" names checkered, not "changed"
     r"switches|switched|fades|faded|(?:is|was|gets|got|has\s+been|had\s+been)\s+(?:now\s+)?(?:changed|turned|"
@@ -102,6 +111,7 @@ _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|was|stayed|remained|keeps)\s+"
     r"(?:static|still|fixed|steady|stationary)\b|"
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
+    r"\bwith\s+the\s+camera\s+(?:static|still|fixed|steady|stationary|locked)\b|"
     # a camera that stops (panning) holds still from then on
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:stops|stopped|halts|halted|freezes|froze)"
     r"(?:\s+(?:moving|panning|sweeping))?"
@@ -141,6 +151,34 @@ _LEADING_TIME = re.compile(r"^(after|before)\s+(.+?)\s*,\s*(.+)$")
 _TRAILING_TIME = re.compile(r"^(.+?)\s*,?\s+(before|until|till)\s+(.+)$")
 
 
+# "Once the cube has grown, ...", "As soon as the ball has finished bouncing, ...": an event done before the main one.
+_PERFECT_LEAD = re.compile(r"^(?:once|when|as\s+soon\s+as)\s+(.+?)\s+(?:has|have|had)\s+"
+                           r"(?:(?:finished|stopped|completed|done)\s+)?([a-z]+)(.*?)\s*,\s*(.+)$")
+_PAST_PARTICIPLES = {"grown": "grow", "shrunk": "shrink", "risen": "rise", "fallen": "fall", "sunk": "sink",
+                     "gone": "go", "come": "come", "swollen": "swell", "slid": "slide", "flown": "fly"}
+
+
+def _perfect_lead(piece: str) -> list[str] | None:
+    """The finished event of a "once ... has <done>" opening and the main clause, in time order; None if the
+    piece has no such opening."""
+    match = _PERFECT_LEAD.match(piece)
+    if match is None or not _has_event(match.group(4)):
+        return None
+    subject, verb, rest, main = match.groups()
+    base = _PAST_PARTICIPLES.get(verb) or base_of(verb)
+    if verb.endswith("ing"):
+        form = verb
+    elif base is not None:
+        form = participle_of_base(base)
+    else:
+        return None
+    tokens = tokenize(subject)
+    np = noun_phrase(tokens, 0)
+    if np is None or np.end != len(tokens):
+        return None
+    return [f"{subject} {form}{rest}", main]
+
+
 def _in_time_order(piece: str) -> list[str]:
     """A clause with a subordinate event, as its events in the order they happen.
 
@@ -148,6 +186,8 @@ def _in_time_order(piece: str) -> list[str]:
     rest until they begin to rise" (an "until" that only says where an event ends, "grows until it is huge",
     stays one). A subordinate clause needs a subject and a verb of its own ("before long" is no event).
     """
+    if (done := _perfect_lead(piece)) is not None:
+        return done
     lead = _LEADING_TIME.match(piece)
     if lead and _has_event(lead.group(3)) and _participle_first(lead.group(2)):
         # "After gliding right, the square turns green": the gliding is the square's, first
@@ -236,6 +276,10 @@ def take_setting(text: str) -> tuple[str, Setting]:
         setting.background = background_value(phrase)
         return " "
 
+    def crossed(match: re.Match[str]) -> str:
+        setting.background = background_value(f"{match.group(2).strip()} {match.group(3)}")
+        return match.group(1)
+
     def change(match: re.Match[str]) -> str:
         setting.background = background_value(match.group(1) or match.group(2))
         return " "
@@ -253,9 +297,11 @@ def take_setting(text: str) -> tuple[str, Setting]:
     text = _BACKGROUND_CHANGE.sub(change, text)
     text = _BACKGROUND_TO.sub(change, text)
     text = _BACKGROUND_PHRASE.sub(background, text)
+    text = _CROSSED_BACKGROUND.sub(crossed, text)
     text = _BARE_BACKGROUND.sub(background, text)
     text = _LONE_FLOOR.sub(background, text)
     text = _COLOUR_ONLY_BACKGROUND.sub(change, text)
+    text = _LISTED_BACKGROUND.sub(lambda m: change(m) + ",", text)
     return text, setting
 
 
@@ -384,7 +430,8 @@ def subject_phrase(tokens: list[str], i: int) -> NounPhrase | None:
             k += 1
         adjectives = [t for t in tokens[np.end + 1:k] if t != "and"]
         if adjectives and tokens[k:k + 1] == [","] and verb_like(tokens, k + 1):
-            np.modifiers += sorted(adjectives, key=lambda word: word not in SIZES)  # "big blue", as written before
+            # "big blue", sizes first as a caption writes them
+            np.modifiers = sorted(np.modifiers + adjectives, key=lambda word: word not in SIZES)
             np.end = k + 1
     if tokens[np.end] in DESCRIPTIVE_PREPOSITIONS:
         inner = noun_phrase(tokens, np.end + 1)

@@ -16,6 +16,7 @@ entities only their colour and size words.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .entities import Thing, compatible
@@ -48,6 +49,8 @@ from .vocabulary import (
     FRAME_NOUNS,
     GENERIC_NOUNS,
     INTENSIFIERS,
+    INTERJECTIONS,
+    KNOWN_NOUNS,
     MOVE_VERBS,
     PLACE_PREPOSITIONS,
     PREPOSITIONS,
@@ -205,6 +208,49 @@ def _now_look(tokens: list[str]) -> tuple[list[str], list[str]]:
     return tokens, []
 
 
+def _names_known(tokens: list[str], i: int) -> bool:
+    """Whether a noun phrase of a known kind of thing starts at ``tokens[i]``: the "a big ball" of "it is a big
+    ball", not the "a sunny day" of "it is a sunny day"."""
+    np = noun_phrase(tokens, i)
+    return np is not None and np.pronoun is None and singular(np.head) in KNOWN_NOUNS
+
+
+def _named_list(tokens: list[str]) -> list[str]:
+    """A general phrase spelt out by a list after it, as the list: "two shapes, a red square and a green triangle,
+    start out still" -> "a red square and a green triangle start out still"."""
+    for k in range(len(tokens)):
+        general = noun_phrase(tokens, k)
+        if general is None or general.head not in GENERIC_NOUNS or tokens[general.end:general.end + 1] != [","]:
+            continue
+        end, named = general.end + 1, 0
+        while (np := noun_phrase(tokens, end)) is not None and np.pronoun is None:
+            end, named = np.end, named + 1
+            if tokens[end:end + 1] != ["and"]:
+                break
+            end += 1
+        if named >= 2 and tokens[end:end + 1] == [","]:
+            return tokens[:k] + tokens[general.end + 1:end] + tokens[end + 1:]
+    return tokens
+
+
+def _with_articles(tokens: list[str]) -> list[str]:
+    """Clipped phrases with their article: "red square grows", "so: orange triangle, tiny, going up" -> "a red
+    square grows", "... a orange triangle ...". Only colour or size words before a known noun, where a phrase may
+    start (the clause's start, after a comma, "and", "so")."""
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        starts = not out or out[-1] in (",", "and", "so", "then", "ok", "okay", "well")
+        end = k
+        while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES):
+            end += 1
+        if starts and end > k and end < len(tokens) and tokens[end] in KNOWN_NOUNS:
+            out.append("a")
+        out += tokens[k:end + 1] if end > k else tokens[k:k + 1]
+        k = max(end + 1, k + 1)
+    return out
+
+
 def _fronted_direction(tokens: list[str]) -> list[str]:
     """A clause that starts with its direction in the usual order: "up goes the square" -> "the square goes up",
     "down it comes" -> "it comes down"."""
@@ -219,6 +265,9 @@ def _fronted_direction(tokens: list[str]) -> list[str]:
     if (np := noun_phrase(rest, 0)) is not None and verb_like(rest, np.end):  # "down it comes"
         return [*rest[:np.end + 1], direction, *rest[np.end + 1:]]
     return tokens
+
+
+_APPEAR_VERBS = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping"})
 
 
 def _start_place(tokens: list[str], j: int) -> int | None:
@@ -487,6 +536,9 @@ class _Story:
         items: list[Item] = []
         j = 0
         while j < len(tokens):
+            if tokens[j] in _APPEAR_VERBS and tokens[j + 1:j + 2] == ["up"]:
+                j += 2  # "shows up", "pops up": it appears, no motion up
+                continue
             start = _start_place(tokens, j)
             if start is not None:  # "starts on the right side and travels left": where it starts is no motion
                 j = start
@@ -583,7 +635,8 @@ class _Story:
             if (tokens[i] in SUBORDINATORS or tokens[i:i + 3] == ["as", "soon", "as"]) and (
                     main := _main_clause(tokens, i)) is not None:
                 i = main  # "When the bell rings, a ball drops": the condition shows nothing
-            elif tokens[i] in _SUBJECT_BREAKS or tokens[i] in CONJUNCTIONS or tokens[i] in DISCOURSE:
+            elif (tokens[i] in _SUBJECT_BREAKS or tokens[i] in CONJUNCTIONS or tokens[i] in DISCOURSE
+                  or tokens[i] in INTERJECTIONS):
                 i += 1
             else:
                 break
@@ -593,7 +646,8 @@ class _Story:
                 k += 1
             if k < len(tokens) and (base_of(tokens[k]) or tokens[k]) in PRESENTATIVES:
                 i = k
-        if tokens[i:i + 1] and tokens[i] in ("there", "here") and tokens[i + 1:i + 2] and tokens[i + 1] in COPULAS:
+        if tokens[i:i + 1] and (tokens[i] in ("there", "here") or (tokens[i] in ("it", "this") and _names_known(
+                tokens, i + 2))) and tokens[i + 1:i + 2] and tokens[i + 1] in COPULAS:
             i += 2  # "there is a ball", "here is also a ball"
             while i < len(tokens) and tokens[i] in DISCOURSE:
                 i += 1
@@ -642,14 +696,16 @@ class _Story:
             comma = tokens[j:i] == [","]
         return groups
 
-    def read_clause(self, tokens: list[str], previous: list[Thing], setting_said: bool = False) -> list[list[_Part]]:
-        """The scenes a clause shows, each as parts (entity + event); a clause without a subject continues
-        ``previous``. One subject doing things in a list ("it drifts left, it drifts up") does them one after
-        another: a scene each. ``setting_said``: the clause had a background or camera phrase, taken out."""
-        scenes: list[list[_Part]] = [[]]
+    def read_clause(self, tokens: list[str], previous: list[Thing],
+                    setting_said: bool = False) -> Iterator[list[_Part]]:
+        """The scenes a clause shows, each as parts (entity + event), yielded as each is complete so that a change
+        of look later in the clause does not reach back ("rises, turns blue, and then falls"). A clause without a
+        subject continues ``previous``. One subject doing things in a list ("it drifts left, it drifts up") does
+        them one after another: a scene each. ``setting_said``: the clause had a background or camera phrase."""
+        scene: list[_Part] = []
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
-        tokens, look = _now_look(_fronted_direction(tokens))
+        tokens, look = _now_look(_fronted_direction(_named_list(_with_articles(tokens))))
         groups = self.subject_groups(tokens)
         while groups:
             phrases, predicate, after_comma = groups.pop(0)
@@ -678,12 +734,14 @@ class _Story:
                 self.event(["turns", *look], subjects)
                 look = []
             for k, run in enumerate(_verb_list(predicate)):  # "it hops, slides right, sinks": one after another
+                if (k or after_comma) and run and last_group[1] and last_group[0] == subjects and scene:
+                    yield scene
+                    scene = []
                 event = self.event(run, subjects) if run else []
-                if (k or after_comma) and event and last_group[1] and last_group[0] == subjects:
-                    scenes.append([])
-                scenes[-1] += [_Part(thing, list(event)) for thing in subjects]
-                last_group = (subjects, event)
-        return [parts for parts in scenes if parts]
+                scene += [_Part(thing, list(event)) for thing in subjects]
+                last_group = (subjects, event or run)
+        if scene:
+            yield scene
 
     def add_scene(self, parts: list[_Part]) -> None:
         merged: list[_Part] = []
@@ -777,18 +835,19 @@ class RuleBasedPlanner:
                         tokens = tokenize(text)
                     else:
                         tokens = ["turns", *tokens]
-                scenes = state.read_clause(tokens, state.last_scene,
-                                           setting.background is not None or setting.camera is not None)
-                background_changed = not scenes and setting.background is not None
+                said = setting.background is not None or setting.camera is not None
                 state.setting = Setting(setting.background or state.setting.background,
                                         setting.camera or state.setting.camera)
-                if (setting.background or setting.camera) and all(not p.event for parts in scenes for p in parts):
-                    # "Then the background turns white.", "the camera pans past them": the same entities in the
-                    # new setting, the shape a relation placed ("a box rests beneath a ball") included, still doing
-                    # what they did
-                    things = [p.thing for parts in scenes for p in parts] or state.last_all
-                    scenes = [[_Part(thing, list(state.last_events.get(id(thing), []))) for thing in things]]
-                for parts in scenes:
-                    if parts:
-                        state.add_scene(parts)
+                shown = False
+                for parts in state.read_clause(tokens, state.last_scene, said):
+                    if said and not any(p.event for p in parts):
+                        # "the camera pans past them": the entities in the new setting, still doing what they did
+                        parts = [_Part(p.thing, list(state.last_events.get(id(p.thing), []))) for p in parts]
+                    state.add_scene(parts)
+                    shown = True
+                background_changed = not shown and setting.background is not None
+                if not shown and said and state.last_all:
+                    # "Then the background turns white.": the same entities in the new setting, the shape a
+                    # relation placed ("a box rests beneath a ball") included, still doing what they did
+                    state.add_scene([_Part(t, list(state.last_events.get(id(t), []))) for t in state.last_all])
         return state

@@ -103,6 +103,8 @@ SUBORDINATORS: frozenset[str] = frozenset({
 INTENSIFIERS: frozenset[str] = frozenset({"right", "just", "directly", "exactly", "straight", "immediately"})
 # A quantifier after its subjects names nothing new: "the box and the wedge both sit", "they all fall".
 QUANTIFIERS: frozenset[str] = frozenset({"both", "all", "each"})
+# Words a spoken story opens with; skipped where a clause starts ("hey, so the video starts with ...").
+INTERJECTIONS: frozenset[str] = frozenset({"hey", "ok", "okay", "alright", "well", "so", "oh"})
 # Words that order events but show nothing; dropped from prompts.
 DISCOURSE: frozenset[str] = frozenset({
     "then", "first", "firstly", "again", "also", "too", "suddenly", "now", "once", "more",
@@ -236,7 +238,8 @@ CANONICAL_MOTION: dict[str, str] = {
     "bounce": "bouncing", "grow": "growing", "shrink": "shrinking", "still": "staying still",
 }
 # Verbs that only say "moves" and take their meaning from a direction.
-MOVE_VERBS: frozenset[str] = frozenset({"move", "go", "slide", "drift", "head", "travel", "roll", "glide", "shift"})
+MOVE_VERBS: frozenset[str] = frozenset({"move", "go", "slide", "drift", "head", "travel", "roll", "glide", "shift",
+                                        "come"})
 # Verbs that are a whole motion; an optional direction word after them is part of the phrase.
 MOTION_VERBS: dict[str, str] = {
     "rise": "up", "climb": "up", "ascend": "up", "fall": "down", "sink": "down", "drop": "down",
