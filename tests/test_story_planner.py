@@ -607,3 +607,44 @@ def test_settings_verb_lists_and_end_sizes(story, expected):
 ])
 def test_clipped_phrases_finished_events_and_changes_in_lists(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # a pan whose subject was the camera before; "with the camera now static"; "after a moment"
+    ("A big yellow square sits still on a checkered background. The camera pans right, then pans left.",
+     ["a big yellow square staying still on a checkered background",
+      "a big yellow square staying still on a checkered background as the camera pans right",
+      "a big yellow square staying still on a checkered background as the camera pans left"]),
+    ("A red triangle bounces on a checkered floor. After a moment, with the camera now static, the triangle falls.",
+     ["a red triangle bouncing on a checkered background",
+      "a red triangle moving down on a checkered background with a static camera"]),
+    # ", and <subject> then ..." is the next event; "before <doing>" comes after
+    ("A purple square drops down, and a yellow triangle then rises.",
+     ["a purple square moving down", "a yellow triangle moving up"]),
+    ("A small blue triangle rests before floating upward.",
+     ["a small blue triangle resting", "a small blue triangle moving up"]),
+    # a look said with "suddenly"; colouring verbs; likenesses and "after it" name no second thing
+    ("A small purple triangle scoots left. Then, suddenly big, it heads back to the right.",
+     ["a small purple triangle moving left", "a big purple triangle moving right"]),
+    ("A big red square bounces. Then it blushes orange, and later it fades to yellow.",
+     ["a big red square bouncing", "a big orange square", "a big yellow square"]),
+    ("A tiny red circle hops up and down like a rubber ball.", ["a tiny red circle bouncing"]),
+    ("A big orange ball bounces, and then a small orange ball bounces after it.",
+     ["a big orange ball bouncing", "a small orange ball bouncing"]),
+    # what another thing does in a relative clause is its own; "with" spelling out a short clause
+    ("A small purple circle bounces next to a big purple square that stays still.",
+     ["a small purple circle bouncing and a big purple square"]),
+    ("A red circle rises while a green square sinks. Then they swap, with the circle sinking and the square rising.",
+     ["a red circle moving up and a green square moving down",
+      "a red circle moving down and a green square moving up"]),
+    ("A boy plays with a dog running.", ["a boy playing with a dog running"]),
+    # "two shapes share ...: <list>"; a setting said for the whole sentence; stages, skies, "down a screen"
+    ("Two shapes share a white screen: a big green triangle rising and a small red circle sinking.",
+     ["a big green triangle moving up and a small red circle moving down on a white background"]),
+    ("A green square grows, then shrinks, all on a gray background.",
+     ["a green square growing on a gray background", "a green square shrinking on a gray background"]),
+    ("A big purple triangle floated up across a gray sky.", ["a big purple triangle moving up on a gray background"]),
+    ("A yellow circle sinks down a white screen.", ["a yellow circle moving down on a white background"]),
+])
+def test_more_ways_people_order_and_set_events(story, expected):
+    assert prompts(story) == expected

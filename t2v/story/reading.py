@@ -53,7 +53,7 @@ _CONNECTIVE = re.compile(
     r"few\s+(?:seconds|moments))\s+later|(?:some|much)\s+(?:time\s+)?later|later\s+still|"
     r"not\s+(?:long|much\s+later)\s+after(?:wards?|\s+that|\s+this)?|before\s+long|after\s+some\s+time|"
     r"after\s+which|following\s+(?:that|this)|at\s+(?:that|this)\s+point|"
-    r"(?:moments|seconds|minutes|instants)\s+later|"
+    r"(?:moments|seconds|minutes|instants)\s+later|after\s+(?:a|one)\s+(?:moment|second|bit|few\s+(?:seconds|moments))|"
     r"(?:when|once|after)\s+(?:it|they|that|this)\s+(?:is|are|was|were|has|have)\s+(?:been\s+)?(?:done|finished|over))"
     r"\b\s*,?")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
@@ -61,7 +61,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
 # ("it changes to red") and the change verb after it reads as usual.
 _POSSESSIVE_LOOK = re.compile(r"\b(?:(its)|(their)|([a-z]+)'s)\s+(?:colou?r|size|shade|hue)\b")
 
-_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen"
+_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen|stage|sky"
 _BG_NOUN = r"(?:" + _BG_NOUNS + r")"
 # A background phrase after any preposition of place: "on a white background", "across a gray floor".
 _BACKGROUND_PHRASE = re.compile(
@@ -74,7 +74,8 @@ _BARE_BACKGROUND = re.compile(
     r"(?:\s+with\b)?")
 # A background crossed: "a triangle crosses the white screen" (the verb stays, the background goes).
 _CROSSED_BACKGROUND = re.compile(
-    r"\b(cross(?:es|ed|ing)?|travers(?:es|ed|ing|e))\s+(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS + r")\b")
+    r"\b(cross(?:es|ed|ing)?|travers(?:es|ed|ing|e)|shar(?:es|ed|ing|e)|fill(?:s|ed|ing)?|down|up)\s+(?:a|an|the)\s+"
+    r"((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS + r")\b")
 # A background colour alone after "on" / "against": "two circles sit side by side on white", "on grey, a box falls".
 _COLOUR_ONLY_BACKGROUND = re.compile(
     r"\b(?:on|against)\s+(" + "|".join(sorted(BACKGROUND_WORDS)) + r")(?=\s*(?:,|$)|\s+(?:and|while|as|then)\b)")
@@ -105,13 +106,16 @@ _CAMERA_MOVE = re.compile(
     r"\b(?:(?:as|while|and|with|when)\s+)?(?:the\s+)?(?:camera|view)\s+(?:[a-z']+,?\s+){0,3}?"
     r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track)[a-z]*)\s+(?:to\s+the\s+)?"
     r"(left|right|up|down|in|out|leftwards?|rightwards?|upwards?|downwards?)\b")
+# A pan whose subject was the camera of the clause before: "The camera pans right, then pans left."
+_BARE_PAN = re.compile(r"^\s*(?:and\s+)?((?:pan|sweep)(?:s|ned|ning|ed|ing)?|swept)\s+(?:to\s+the\s+)?"
+                       r"(left|right)\b")
 _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with|from|using|through)\s+)?(?:(?:a|an|the)\s+)?"
     r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
     r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|was|stayed|remained|keeps)\s+"
     r"(?:static|still|fixed|steady|stationary)\b|"
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
-    r"\bwith\s+the\s+camera\s+(?:static|still|fixed|steady|stationary|locked)\b|"
+    r"\bwith\s+the\s+camera\s+(?:now\s+)?(?:static|still|fixed|steady|stationary|locked)\b|"
     # a camera that stops (panning) holds still from then on
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:stops|stopped|halts|halted|freezes|froze)"
     r"(?:\s+(?:moving|panning|sweeping))?"
@@ -138,6 +142,9 @@ def clauses(sentence: str) -> list[str]:
         left = carried + sentence[start:match.start()]
         if not match.group(0).startswith((",", "and")) and _bare_subject(left):
             carried = left + " "
+        elif not match.group(0).startswith((",", "and")) and (joined := _and_bare_subject(left)) is not None:
+            pieces.append(joined[0])  # "a box drops, and a wedge then rises": the wedge's rising comes after
+            carried = joined[1] + " "
         else:
             pieces.append(left)
             carried = ""
@@ -203,6 +210,9 @@ def _in_time_order(piece: str) -> list[str]:
         first, then = lead.group(2), lead.group(3)
         return _subject_first(then, first) if lead.group(1) == "before" else [first, then]
     trail = _TRAILING_TIME.match(piece)
+    if trail and trail.group(2) == "before" and _participle_first(trail.group(3)) and _has_event(
+            trail.group(1), anywhere=True):
+        return [trail.group(1), trail.group(3)]  # "rests before floating upward": then it floats
     if trail and _has_event(trail.group(3)) and _has_event(trail.group(1), anywhere=True):
         if trail.group(2) == "before" or _starts_event(trail.group(3)):
             return [trail.group(1), trail.group(3)]
@@ -243,6 +253,15 @@ def _starts_event(text: str) -> bool:
     tokens = tokenize(text)
     np = noun_phrase(tokens, 0)
     return np is not None and np.end < len(tokens) and base_of(tokens[np.end]) in ("start", "begin")
+
+
+def _and_bare_subject(text: str) -> tuple[str, str] | None:
+    """A clause that ends in ", and <subject>" ("a box drops, and a wedge" of "..., and a wedge then rises"),
+    split there: the event before and the bare subject; None otherwise."""
+    match = re.match(r"^(.*\S)\s*,?\s+and\s+(\S.*)$", text)
+    if match is None or not _bare_subject(match.group(2)) or not _has_event(match.group(1), anywhere=True):
+        return None
+    return match.group(1), match.group(2)
 
 
 def _bare_subject(text: str) -> bool:
@@ -293,6 +312,7 @@ def take_setting(text: str) -> tuple[str, Setting]:
         return " "
 
     text = _CAMERA_MOVE.sub(camera, text)
+    text = _BARE_PAN.sub(camera, text)
     text = _CAMERA_STATIC.sub(static, text)
     text = _BACKGROUND_CHANGE.sub(change, text)
     text = _BACKGROUND_TO.sub(change, text)

@@ -16,6 +16,7 @@ entities only their colour and size words.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -195,7 +196,7 @@ def _now_look(tokens: list[str]) -> tuple[list[str], list[str]]:
     hops" and ["large"]. The aside is set off by commas (or starts the clause), or follows "the" ("the now-tiny
     circle"), and holds colour and size words."""
     for k, word in enumerate(tokens):
-        if word != "now":
+        if word not in ("now", "suddenly"):
             continue
         end = k + 1
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
@@ -217,7 +218,8 @@ def _names_known(tokens: list[str], i: int) -> bool:
 
 def _named_list(tokens: list[str]) -> list[str]:
     """A general phrase spelt out by a list after it, as the list: "two shapes, a red square and a green triangle,
-    start out still" -> "a red square and a green triangle start out still"."""
+    start out still" -> "a red square and a green triangle start out still"; "two shapes share the screen: a red
+    square rising and ..." -> "a red square rising and ..."."""
     for k in range(len(tokens)):
         general = noun_phrase(tokens, k)
         if general is None or general.head not in GENERIC_NOUNS or tokens[general.end:general.end + 1] != [","]:
@@ -230,7 +232,31 @@ def _named_list(tokens: list[str]) -> list[str]:
             end += 1
         if named >= 2 and tokens[end:end + 1] == [","]:
             return tokens[:k] + tokens[general.end + 1:end] + tokens[end + 1:]
+    for k in range(len(tokens)):  # "two shapes share the screen: a triangle rising and a circle sinking"
+        general = noun_phrase(tokens, k)
+        if general is None or general.head not in GENERIC_NOUNS or not general.plural or "," not in tokens[k:]:
+            continue
+        comma = tokens.index(",", k)
+        rest = tokens[comma + 1:]
+        first = noun_phrase(rest, 0)
+        if first is not None and first.pronoun is None and "and" in rest and len(_named(rest)) >= 2:
+            return tokens[:k] + rest
     return tokens
+
+
+def _absolute_with(tokens: list[str]) -> list[str]:
+    """A short clause spelt out by a "with" after it, as what follows "with": "they swap, with the circle sinking
+    and the square rising" -> "the circle sinking and the square rising"."""
+    if "with" not in tokens:
+        return tokens
+    w = tokens.index("with")
+    subject = noun_phrase(tokens, 0)
+    inner = noun_phrase(tokens, w + 1)
+    if (subject is None or inner is None or inner.pronoun is not None or inner.end >= len(tokens)
+            or not tokens[inner.end].endswith("ing") or not verb_like(tokens, inner.end)):
+        return tokens
+    between = tokens[subject.end:w - 1]  # set off by a comma: "they swap, with ..."
+    return tokens[w + 1:] if tokens[w - 1:w] == [","] and 1 <= len(between) <= 2 else tokens
 
 
 def _with_articles(tokens: list[str]) -> list[str]:
@@ -267,6 +293,8 @@ def _fronted_direction(tokens: list[str]) -> list[str]:
     return tokens
 
 
+# A setting said once for a whole sentence, at its end: "..., all on a gray background".
+_WHOLE_SENTENCE_SETTING = re.compile(r",?\s*\ball\s+((?:on|against|over|across)\s+(?:a|an|the)\s+[a-z -]+)$")
 _APPEAR_VERBS = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping"})
 
 
@@ -536,6 +564,17 @@ class _Story:
         items: list[Item] = []
         j = 0
         while j < len(tokens):
+            if (tokens[j] in RELATIVE_PRONOUNS and items and isinstance(items[-1], _Ref)
+                    and verb_like(tokens, j + 1)):
+                # "next to a square that stays still": what the other thing does is its own; not this event's
+                j = tokens.index(",", j) if "," in tokens[j:] else len(tokens)
+                continue
+            if tokens[j] == "like" and (np := noun_phrase(tokens, j + 1)) is not None and np.pronoun is None:
+                j = np.end  # "hops like a rubber ball": a likeness, no second thing
+                continue
+            if tokens[j] == "after" and tokens[j + 1:j + 2] in (["it"], ["them"]) and j + 2 == len(tokens):
+                j += 2  # "a small ball bounces after it": after the other one, in time
+                continue
             if tokens[j] in _APPEAR_VERBS and tokens[j + 1:j + 2] == ["up"]:
                 j += 2  # "shows up", "pops up": it appears, no motion up
                 continue
@@ -705,7 +744,7 @@ class _Story:
         scene: list[_Part] = []
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
-        tokens, look = _now_look(_fronted_direction(_named_list(_with_articles(tokens))))
+        tokens, look = _now_look(_fronted_direction(_absolute_with(_named_list(_with_articles(tokens)))))
         groups = self.subject_groups(tokens)
         while groups:
             phrases, predicate, after_comma = groups.pop(0)
@@ -826,6 +865,11 @@ class RuleBasedPlanner:
         state = _Story(world)
         background_changed = False  # the last clause only changed the background
         for sentence in sentences(story):
+            if (whole := _WHOLE_SENTENCE_SETTING.search(sentence)) is not None:
+                # "grows, then shrinks, all on a gray background": the setting of the whole sentence
+                said = take_setting(whole.group(1))[1]
+                state.setting = Setting(said.background or state.setting.background,
+                                        said.camera or state.setting.camera)
             for piece in clauses(sentence):
                 text, setting = take_setting(piece)
                 tokens = tokenize(text)

@@ -132,8 +132,8 @@ IRREGULAR_VERBS: dict[str, tuple[str, str, str]] = {
 }
 REGULAR_VERBS: frozenset[str] = frozenset("""
     appear arrive ascend bark blink bob bounce burst carry change chase climb close color colour continue contract
-    cook crawl cry dance dash deflate descend disappear drift drop dwindle dye emerge enlarge enter exit expand explode
-    fade inflate
+    blush cook crawl cry dance dash deflate descend disappear drift drop dwindle dye emerge enlarge enter exit expand
+    explode fade inflate
     float flow follow freeze glide glow head hide hop hover jog jump keep kick land laugh look march melt move nod
     open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
     settle shake shift skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl
@@ -273,7 +273,7 @@ STAY_VERBS: frozenset[str] = frozenset({"sit", "stand", "stay", "remain", "rest"
 # Verbs that change an entity's look: "turns blue", "becomes huge", "turns into a purple triangle".
 # "is painted purple", "gets dyed blue" (the passive of a colouring verb) change it too.
 CHANGE_VERBS: frozenset[str] = frozenset({"turn", "become", "change", "get", "go", "switch", "paint", "dye", "colour",
-                                          "color", "recolour", "recolor"})
+                                          "color", "recolour", "recolor", "fade", "blush"})
 COMPARATIVE_MOTION: dict[str, str] = {"bigger": "grow", "larger": "grow", "smaller": "shrink"}
 # Comparatives that are a direction after a motion verb: "drifts higher (and higher)", "sinks lower".
 COMPARATIVE_DIRECTIONS: dict[str, str] = {"higher": "up", "lower": "down"}
@@ -284,7 +284,7 @@ BACKGROUND_WORDS: dict[str, str] = {
     "checkerboard": "checkered", "checked": "checkered",
 }
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "floor", "ground", "surface", "wall",
-                                              "screen"})
+                                              "screen", "stage", "sky"})
 CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
                                 "tilt": "tilt", "zoom": "zoom", "track": "track", "dolly": "dolly"}
