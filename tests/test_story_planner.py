@@ -648,3 +648,36 @@ def test_clipped_phrases_finished_events_and_changes_in_lists(story, expected):
 ])
 def test_more_ways_people_order_and_set_events(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # backgrounds: fields, canvases, "bg", no article, a checkerboard, "over white", a colour that changes
+    ("A tiny purple block creeps downward on a grey field.", ["a tiny purple block moving down on a gray background"]),
+    ("on white bg, a red circle go left", ["a red circle moving left on a white background"]),
+    ("A small green triangle slides right across grey background.",
+     ["a small green triangle moving right on a gray background"]),
+    ("A purple triangle glides leftward on a checkerboard.",
+     ["a purple triangle moving left on a checkered background"]),
+    ("Over white, an orange box stands motionless.", ["an orange box staying still on a white background"]),
+    ("A big orange circle sits on black. Then black changes to white.",
+     ["a big orange circle sitting on a black background", "a big orange circle sitting on a white background"]),
+    # a still camera said as an absolute phrase, or "holding still"
+    ("A big red square moves down over a checkerboard, the camera not moving.",
+     ["a big red square moving down on a checkered background with a static camera"]),
+    # "at the same time" keeps one scene; "lastly" starts one
+    ("A green ball rises, and at the same time a yellow square falls.",
+     ["a green ball moving up and a yellow square moving down"]),
+    ("The small green square grows, and lastly it rises.",
+     ["a small green square growing", "a small green square moving up"]),
+    # "both small", "big now"; bare nouns before a verb; a presentative before a clipped phrase
+    ("A red triangle and a blue circle, both small, move left.",
+     ["a small red triangle moving left and a small blue circle moving left"]),
+    ("A green square rests. Then the square, big now, moves to the right.",
+     ["a green square resting", "a big green square moving right"]),
+    ("A big orange circle and a small green triangle sit. circle go up, triangle go down.",
+     ["a big orange circle sitting and a small green triangle sitting",
+      "a big orange circle moving up and a small green triangle moving down"]),
+    ("Show green circle moving to the right.", ["a green circle moving right"]),
+])
+def test_plainer_and_clumsier_writing(story, expected):
+    assert prompts(story) == expected

@@ -53,20 +53,24 @@ _CONNECTIVE = re.compile(
     r"few\s+(?:seconds|moments))\s+later|(?:some|much)\s+(?:time\s+)?later|later\s+still|"
     r"not\s+(?:long|much\s+later)\s+after(?:wards?|\s+that|\s+this)?|before\s+long|after\s+some\s+time|"
     r"after\s+which|following\s+(?:that|this)|at\s+(?:that|this)\s+point|"
+    r"lastly|last(?=\s*,|\s+(?:the|a|an|it|they)\b)|"
     r"(?:moments|seconds|minutes|instants)\s+later|after\s+(?:a|one)\s+(?:moment|second|bit|few\s+(?:seconds|moments))|"
     r"(?:when|once|after)\s+(?:it|they|that|this)\s+(?:is|are|was|were|has|have)\s+(?:been\s+)?(?:done|finished|over))"
     r"\b\s*,?")
+_SAME_TIME = re.compile(r",?\s*\b(?:at\s+the\s+same\s+time|simultaneously)\b,?")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
 # "its colour changes to red", "the ball's size ...": the look is the thing's own, so the thing is the subject
 # ("it changes to red") and the change verb after it reads as usual.
 _POSSESSIVE_LOOK = re.compile(r"\b(?:(its)|(their)|([a-z]+)'s)\s+(?:colou?r|size|shade|hue)\b")
 
-_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen|stage|sky"
+_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen|stage|sky|field|canvas|bg"
 _BG_NOUN = r"(?:" + _BG_NOUNS + r")"
 # A background phrase after any preposition of place: "on a white background", "across a gray floor".
 _BACKGROUND_PHRASE = re.compile(
-    r"\b(?:on|onto|upon|against|over|across|along|through|around|in|at|of|with|in\s+front\s+of)\s+(?:a|an|the)\s+"
+    r"\b(?:on|onto|upon|against|over|across|along|through|around|in|at|of|with|in\s+front\s+of)\s+(?:(?:a|an|the)\s+)?"
     r"((?:[a-z-]+\s+){0,2}?)(" + _BG_NOUN + r")\b")
+# A checkerboard named as the thing under the shapes: "glides left on a checkerboard".
+_CHECKERBOARD = re.compile(r"\b(?:on|onto|over|across|against)\s+(?:a\s+|the\s+)?(checkerboard|chessboard)\b")
 # A background named as a thing: "There's a white background with a red wedge", "A grey backdrop. A ball...".
 # Only "background" and "backdrop" (a "red floor" could be a thing) and only with an adjective.
 _BARE_BACKGROUND = re.compile(
@@ -78,7 +82,11 @@ _CROSSED_BACKGROUND = re.compile(
     r"((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS + r")\b")
 # A background colour alone after "on" / "against": "two circles sit side by side on white", "on grey, a box falls".
 _COLOUR_ONLY_BACKGROUND = re.compile(
-    r"\b(?:on|against)\s+(" + "|".join(sorted(BACKGROUND_WORDS)) + r")(?=\s*(?:,|$)|\s+(?:and|while|as|then)\b)")
+    r"\b(?:on|against|over)\s+(" + "|".join(sorted(BACKGROUND_WORDS)) + r")(?=\s*(?:,|$)|\s+(?:and|while|as|then)\b)")
+# A background colour that changes, named by its colour alone: "then black changes to white".
+_COLOUR_CHANGES = re.compile(
+    r"^\s*(?:the\s+)?(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+(?:turns|changes|becomes|switches|goes)\s+"
+    r"(?:to\s+|into\s+)?(" + "|".join(sorted(BACKGROUND_WORDS)) + r")\b")
 # A background said without an article, as in a list of what is on screen: "Scarlet circle, white backdrop: ...".
 _LISTED_BACKGROUND = re.compile(
     r"(?:^|(?<=,))\s*(" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+(" + _BG_NOUNS + r")\b\s*(?=,|$)")
@@ -89,7 +97,7 @@ _LONE_FLOOR = re.compile(r"^\s*(?:(?:there|here)\s+is\s+)?(?:a|an|the)\s+((?:[a-
 _OLD_BACKGROUND = r"(?:(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+)?"
 _BACKGROUND_CHANGE = re.compile(
     r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:background|backdrop|floor|screen)\s+"
-    r"(?:turns|turned|becomes|became|changes|changed|goes|went|"
+    r"(?:turns|turned|turn|becomes|became|become|changes|changed|change|goes|went|go|switch|"
     # the passive before the bare copula: "is changed to checkered" names checkered, not "changed"
     r"switches|switched|fades|faded|(?:is|was|gets|got|has\s+been|had\s+been)\s+(?:now\s+)?(?:changed|turned|"
     r"switched|set|made|painted|coloured|colored)|is|was)(?:\s+now)?(?:\s+from\s+(?:a\s+|an\s+)?[a-z-]+)?"
@@ -115,7 +123,9 @@ _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|was|stayed|remained|keeps)\s+"
     r"(?:static|still|fixed|steady|stationary)\b|"
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
-    r"\bwith\s+the\s+camera\s+(?:now\s+)?(?:static|still|fixed|steady|stationary|locked)\b|"
+    r"\bwith\s+the\s+camera\s+(?:now\s+)?(?:static|still|fixed|steady|stationary|locked|holding\s+(?:still|steady))\b|"
+    # an absolute phrase: "..., the camera not moving", "camera not moving"
+    r"(?:,\s*)?\b(?:(?:with|and)\s+)?(?:the\s+)?camera\s+(?:not\s+moving|unmoving|motionless|holding\s+(?:still|steady))\b|"
     # a camera that stops (panning) holds still from then on
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:stops|stopped|halts|halted|freezes|froze)"
     r"(?:\s+(?:moving|panning|sweeping))?"
@@ -126,6 +136,7 @@ _CAMERA_STATIC = re.compile(
 def sentences(story: str) -> list[str]:
     """The story's sentences, lower case, without their end marks."""
     text = _IS_CONTRACTION.sub(r"\1 is", story.replace("\u2019", "'").lower()).replace("now-", "now ")
+    text = _SAME_TIME.sub(" ", text)  # "and at the same time a square falls": the same scene
     text = _POSSESSIVE_LOOK.sub(lambda m: "it" if m.group(1) else "they" if m.group(2) else m.group(3), text)
     return [_COLON.sub(",", s).strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
@@ -299,6 +310,10 @@ def take_setting(text: str) -> tuple[str, Setting]:
         setting.background = background_value(f"{match.group(2).strip()} {match.group(3)}")
         return match.group(1)
 
+    def checkerboard(match: re.Match[str]) -> str:
+        setting.background = "checkered"
+        return " "
+
     def change(match: re.Match[str]) -> str:
         setting.background = background_value(match.group(1) or match.group(2))
         return " "
@@ -321,6 +336,8 @@ def take_setting(text: str) -> tuple[str, Setting]:
     text = _BARE_BACKGROUND.sub(background, text)
     text = _LONE_FLOOR.sub(background, text)
     text = _COLOUR_ONLY_BACKGROUND.sub(change, text)
+    text = _COLOUR_CHANGES.sub(change, text)
+    text = _CHECKERBOARD.sub(checkerboard, text)
     text = _LISTED_BACKGROUND.sub(lambda m: change(m) + ",", text)
     return text, setting
 

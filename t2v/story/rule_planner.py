@@ -196,7 +196,7 @@ def _now_look(tokens: list[str]) -> tuple[list[str], list[str]]:
     hops" and ["large"]. The aside is set off by commas (or starts the clause), or follows "the" ("the now-tiny
     circle"), and holds colour and size words."""
     for k, word in enumerate(tokens):
-        if word not in ("now", "suddenly"):
+        if word not in ("now", "suddenly", "both", "all"):
             continue
         end = k + 1
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
@@ -204,8 +204,11 @@ def _now_look(tokens: list[str]) -> tuple[list[str], list[str]]:
         look = [t for t in tokens[k + 1:end] if t != "and"]
         if look and tokens[end:end + 1] == [","] and (not k or tokens[k - 1] == ","):
             return tokens[:max(k - 1, 0)] + tokens[end + 1:], look
-        if look and k and tokens[k - 1] in ("the", "this", "that") and end < len(tokens):
+        if look and k and tokens[k - 1] in ("the", "this", "that") and end < len(tokens) and word == "now":
             return tokens[:k] + tokens[end:], look  # "the now-tiny circle sits"
+    for k in range(1, len(tokens) - 2):  # "the square, big now, moves": the look before its "now"
+        if tokens[k - 1] == "," and (tokens[k] in COLORS or tokens[k] in SIZES) and tokens[k + 1:k + 3] == ["now", ","]:
+            return tokens[:k - 1] + tokens[k + 3:], [tokens[k]]
     return tokens, []
 
 
@@ -266,12 +269,15 @@ def _with_articles(tokens: list[str]) -> list[str]:
     out: list[str] = []
     k = 0
     while k < len(tokens):
-        starts = not out or out[-1] in (",", "and", "so", "then", "ok", "okay", "well")
+        starts = not out or out[-1] in (",", "and", "so", "then", "ok", "okay", "well") or (
+            base_of(out[-1]) or out[-1]) in PRESENTATIVES
         end = k
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES):
             end += 1
         if starts and end > k and end < len(tokens) and tokens[end] in KNOWN_NOUNS:
             out.append("a")
+        elif starts and end == k and tokens[k] in KNOWN_NOUNS and verb_like(tokens, k + 1):
+            out.append("the")  # "circle go up, triangle go down": the circle, the triangle
         out += tokens[k:end + 1] if end > k else tokens[k:k + 1]
         k = max(end + 1, k + 1)
     return out

@@ -284,7 +284,7 @@ BACKGROUND_WORDS: dict[str, str] = {
     "checkerboard": "checkered", "checked": "checkered",
 }
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "floor", "ground", "surface", "wall",
-                                              "screen", "stage", "sky"})
+                                              "screen", "stage", "sky", "field", "canvas", "bg"})
 CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
                                 "tilt": "tilt", "zoom": "zoom", "track": "track", "dolly": "dolly"}
