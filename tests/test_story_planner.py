@@ -681,3 +681,32 @@ def test_more_ways_people_order_and_set_events(story, expected):
 ])
 def test_plainer_and_clumsier_writing(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # going back the way they came; a thing the camera follows "as it moves"; a camera that goes on panning
+    ("A small red triangle heads up while a big orange square heads down. Then they swap directions.",
+     ["a small red triangle moving up and a big orange square moving down",
+      "a small red triangle moving down and a big orange square moving up"]),
+    ("A red ball rolls left. Then it turns around.", ["a red ball moving left", "a red ball moving right"]),
+    ("Over a checkered background the camera pans left, following a purple circle as it moves left.",
+     ["a purple circle moving left on a checkered background as the camera pans left"]),
+    ("A blue circle hops on a checkered floor as the camera pans right. Then it grows while the camera keeps panning "
+     "right.", ["a blue circle bouncing on a checkered background as the camera pans right",
+                "a blue circle growing on a checkered background as the camera pans right"]),
+    # a pair told apart by an aside; "right where it is"
+    ("Two circles, one orange and one green, sit on black. The orange one grows.",
+     ["an orange circle sitting and a green circle sitting on a black background",
+      "an orange circle growing on a black background"]),
+    ("A big purple circle stays right where it is.", ["a big purple circle staying"]),
+    # "as it rises, <a new thing> ..." joins the last scene; a change of setting at that time does not
+    ("A small red square moves up. As it rises, a small yellow triangle moves down beside it.",
+     ["a small red square moving up and a small yellow triangle moving down"]),
+    ("A blue ball rolls downward. As it falls, the background switches from white to black.",
+     ["a blue ball moving down", "a blue ball moving down on a black background"]),
+    ("A blue triangle moves down on a gray background. As the gray gives way to white, the triangle, now purple, "
+     "moves up.", ["a blue triangle moving down on a gray background",
+                   "a purple triangle moving up on a white background"]),
+])
+def test_reversals_followed_things_and_joined_times(story, expected):
+    assert prompts(story) == expected

@@ -85,8 +85,12 @@ _COLOUR_ONLY_BACKGROUND = re.compile(
     r"\b(?:on|against|over)\s+(" + "|".join(sorted(BACKGROUND_WORDS)) + r")(?=\s*(?:,|$)|\s+(?:and|while|as|then)\b)")
 # A background colour that changes, named by its colour alone: "then black changes to white".
 _COLOUR_CHANGES = re.compile(
-    r"^\s*(?:the\s+)?(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+(?:turns|changes|becomes|switches|goes)\s+"
-    r"(?:to\s+|into\s+)?(" + "|".join(sorted(BACKGROUND_WORDS)) + r")\b")
+    r"^\s*(?:(?:as|while|when)\s+)?(?:the\s+)?(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+"
+    r"(?:turns|changes|becomes|switches|goes|gives\s+way)\s+(?:to\s+|into\s+)?(" + "|".join(sorted(BACKGROUND_WORDS))
+    + r")\b,?")
+# A camera that goes on as it was: "..., the camera still panning along" (no change of setting).
+_CAMERA_GOES_ON = re.compile(r",?\s*\b(?:(?:with|while|as|and)\s+)?the\s+camera\s+(?:still|keeps|continues|continuing)"
+                             r"\s+(?:panning|to\s+pan|moving)(?:\s+along|\s+(?:to\s+the\s+)?(?:left|right))?\b")
 # A background said without an article, as in a list of what is on screen: "Scarlet circle, white backdrop: ...".
 _LISTED_BACKGROUND = re.compile(
     r"(?:^|(?<=,))\s*(" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+(" + _BG_NOUNS + r")\b\s*(?=,|$)")
@@ -326,6 +330,7 @@ def take_setting(text: str) -> tuple[str, Setting]:
         setting.camera = "static"
         return " "
 
+    text = _CAMERA_GOES_ON.sub(" ", text)
     text = _CAMERA_MOVE.sub(camera, text)
     text = _BARE_PAN.sub(camera, text)
     text = _CAMERA_STATIC.sub(static, text)

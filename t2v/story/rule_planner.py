@@ -177,6 +177,16 @@ def _first_subject(tokens: list[str]) -> int | None:
     return None
 
 
+def _following_event(tokens: list[str]) -> list[str]:
+    """What a thing the camera follows does: "(following a circle) as it moves left" -> "moves left"; nothing
+    when no verb of its own follows."""
+    if tokens[:1] in (["as"], ["while"]) and tokens[1:2] in (["it"], ["they"]):
+        tokens = tokens[2:]
+    elif tokens[:1] in (["that"], ["which"]):
+        tokens = tokens[1:]
+    return tokens if verb_like(tokens, 0) else []
+
+
 def _named(tokens: list[str]) -> list[NounPhrase]:
     """The noun phrases (no pronouns) in a run of words, in order."""
     found: list[NounPhrase] = []
@@ -217,6 +227,39 @@ def _names_known(tokens: list[str], i: int) -> bool:
     ball", not the "a sunny day" of "it is a sunny day"."""
     np = noun_phrase(tokens, i)
     return np is not None and np.pronoun is None and singular(np.head) in KNOWN_NOUNS
+
+
+def _joins_last(tokens: list[str]) -> bool:
+    """A clause that opens by restating the last scene's event as its time and brings a new thing into it: "as
+    it rises, a triangle falls" (but "as it falls, the background turns black" is a scene of its own)."""
+    if not (tokens[:1] in (["as"], ["while"]) and tokens[1:2] in (["it"], ["they"]) and verb_like(tokens, 2)
+            and "," in tokens):
+        return False
+    main = tokens[tokens.index(",") + 1:]
+    return main[:1] in (["a"], ["an"]) and noun_phrase(main, 0) is not None  # a new thing joins the last scene
+
+
+def _one_and_one(tokens: list[str]) -> list[str]:
+    """A pair told apart by an aside, as two things: "two circles, one orange and one green, sit" -> "an orange
+    circle and a green circle sit"."""
+    for k in range(len(tokens)):
+        pair = noun_phrase(tokens, k)
+        if pair is None or pair.pronoun is not None or not pair.plural or tokens[pair.end:pair.end + 2] != [",", "one"]:
+            continue
+        j, looks = pair.end + 2, [[], []]
+        for which in (0, 1):
+            while j < len(tokens) and (tokens[j] in COLORS or tokens[j] in SIZES):
+                looks[which].append(tokens[j])
+                j += 1
+            if which == 0:
+                if tokens[j:j + 2] not in (["and", "one"], ["and", "the"]) or not looks[0]:
+                    break
+                j += 2 + (tokens[j + 1:j + 3] == ["the", "other"])
+        else:
+            if looks[1] and tokens[j:j + 1] == [","]:
+                head = singular(pair.head)
+                return [*tokens[:k], "a", *looks[0], head, "and", "a", *looks[1], head, *tokens[j + 1:]]
+    return tokens
 
 
 def _named_list(tokens: list[str]) -> list[str]:
@@ -301,6 +344,17 @@ def _fronted_direction(tokens: list[str]) -> list[str]:
 
 # A setting said once for a whole sentence, at its end: "..., all on a gray background".
 _WHOLE_SENTENCE_SETTING = re.compile(r",?\s*\ball\s+((?:on|against|over|across)\s+(?:a|an|the)\s+[a-z -]+)$")
+_OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
+
+
+def _turns_back(tokens: list[str]) -> bool:
+    """A predicate that only reverses the way its subjects go: "swap directions", "switch places", "reverses
+    (course)", "turns around"."""
+    words = [t for t in tokens if t not in ("their", "its", "the", "direction", "directions", "course", "then")]
+    return (len(words) == 1 and (base_of(words[0]) or words[0]) in ("swap", "switch", "reverse", "trade")) or (
+        len(words) == 2 and base_of(words[0]) == "turn" and words[1] in ("around", "round", "back"))
+
+
 _APPEAR_VERBS = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping"})
 
 
@@ -465,6 +519,7 @@ class _Story:
         self.last_subjects: list[Thing] = []  # the last scene's subjects (not the things their events name)
         self.last_all: list[Thing] = []  # everything the last scene shows, the things its relations name too
         self.last_events: dict[int, list[Item]] = {}  # what each of the last scene's subjects did, by id
+        self.last_parts: list[_Part] = []  # the last scene's parts, to add to when a clause joins it
         self.clause_things: list[Thing] = []  # the things the clause being read has named so far
         self.setting = Setting()
         self.scenes: list[Scene] = []
@@ -580,6 +635,9 @@ class _Story:
                 continue
             if tokens[j] == "after" and tokens[j + 1:j + 2] in (["it"], ["them"]) and j + 2 == len(tokens):
                 j += 2  # "a small ball bounces after it": after the other one, in time
+                continue
+            if tokens[j] == "right" and tokens[j + 1:j + 2] in (["where"], ["there"], ["here"]):
+                j += 1  # "stays right where it is": no direction
                 continue
             if tokens[j] in _APPEAR_VERBS and tokens[j + 1:j + 2] == ["up"]:
                 j += 2  # "shows up", "pops up": it appears, no motion up
@@ -750,7 +808,7 @@ class _Story:
         scene: list[_Part] = []
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
-        tokens, look = _now_look(_fronted_direction(_absolute_with(_named_list(_with_articles(tokens)))))
+        tokens, look = _now_look(_fronted_direction(_absolute_with(_named_list(_one_and_one(_with_articles(tokens))))))
         groups = self.subject_groups(tokens)
         while groups:
             phrases, predicate, after_comma = groups.pop(0)
@@ -768,8 +826,9 @@ class _Story:
                 continue
             if not phrases and not previous and setting_said:
                 # the camera or the background had the verb: "the camera pans right over a small disc" shows the disc
-                subjects = [t for np in _named(predicate) for t in self.resolve(np, [])]
-                predicate = []
+                named = _named(predicate)
+                subjects = [t for np in named for t in self.resolve(np, [])]
+                predicate = _following_event(predicate[named[-1].end:]) if named else []
             elif not phrases:
                 subjects = [self.mention(t) for t in previous]
             if not subjects:
@@ -782,6 +841,12 @@ class _Story:
                 if (k or after_comma) and run and last_group[1] and last_group[0] == subjects and scene:
                     yield scene
                     scene = []
+                if _turns_back(run) and all(t.motion in _OPPOSITE for t in subjects):
+                    # "they swap directions", "it turns around": each goes back the way it came
+                    parts = [_Part(t, self.event(["moves", _OPPOSITE[t.motion]], [t])) for t in subjects]
+                    scene += parts
+                    last_group = (subjects, run)
+                    continue
                 event = self.event(run, subjects) if run else []
                 scene += [_Part(thing, list(event)) for thing in subjects]
                 last_group = (subjects, event or run)
@@ -798,6 +863,7 @@ class _Story:
                 same.event += (["and"] if same.event else []) + part.event
         self.last_subjects = [p.thing for p in merged]
         self.last_events = {id(p.thing): p.event for p in merged}
+        self.last_parts = [_Part(p.thing, list(p.event)) for p in merged]
         if self.world:
             merged = _world_parts(merged)
         prompt, names = self.render(merged)
@@ -889,10 +955,16 @@ class RuleBasedPlanner:
                 state.setting = Setting(setting.background or state.setting.background,
                                         setting.camera or state.setting.camera)
                 shown = False
+                joins = _joins_last(tokens) and bool(state.scenes)
                 for parts in state.read_clause(tokens, state.last_scene, said):
                     if said and not any(p.event for p in parts):
                         # "the camera pans past them": the entities in the new setting, still doing what they did
                         parts = [_Part(p.thing, list(state.last_events.get(id(p.thing), []))) for p in parts]
+                    if joins:  # "As it rises, a triangle falls": the same time as the last scene, so that scene
+                        state.scenes.pop()
+                        new = {id(p.thing) for p in parts}
+                        parts = [p for p in state.last_parts if id(p.thing) not in new] + parts
+                        joins = False
                     state.add_scene(parts)
                     shown = True
                 background_changed = not shown and setting.background is not None
