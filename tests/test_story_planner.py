@@ -710,3 +710,30 @@ def test_plainer_and_clumsier_writing(story, expected):
 ])
 def test_reversals_followed_things_and_joined_times(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # asides with hedges and shades; looks put first; a look reached "once it is big"
+    ("There's this green triangle, kinda small, just hanging out.", ["a small green triangle"]),
+    ("A big square, bright orange, shrinks. After it, a small triangle, pale yellow, grows.",
+     ["a big orange square shrinking", "a small yellow triangle growing"]),
+    ("Big and blue, a circle slides right; small and red, a square slides left at the same moment.",
+     ["a big blue circle moving right and a small red square moving left"]),
+    ("A small blue triangle grows, and once it is big, it bounces.",
+     ["a small blue triangle growing", "a big blue triangle bouncing"]),
+    # a screen or a pattern as the background, also a lone one after "picture"
+    ("Picture a gray screen. A small triangle, colored green, slides to the right.",
+     ["a small green triangle moving right on a gray background"]),
+    ("Imagine a white screen with a yellow triangle bouncing around.",
+     ["a yellow triangle bouncing on a white background"]),
+    ("Against a checkered pattern, a big red square rests.", ["a big red square resting on a checkered background"]),
+    # cameras that drift, pan slowly, pan back; growth that puffs up
+    ("A big green square sinks on a checkered floor. The camera then drifts right, and then it pans slowly back to "
+     "the left.", ["a big green square moving down on a checkered background",
+                   "a big green square moving down on a checkered background as the camera pans right",
+                   "a big green square moving down on a checkered background as the camera pans left"]),
+    ("A little green triangle tumbles downward. After that, it slowly puffs up in size.",
+     ["a little green triangle moving down", "a little green triangle growing"]),
+])
+def test_asides_fronted_looks_and_drifting_cameras(story, expected):
+    assert prompts(story) == expected

@@ -40,7 +40,7 @@ _OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
 # Words after a motion verb that belong to it ("jumps up and down", "swells up"): no second motion.
 _TAILS = {
     "bounce": (["up", "and", "down"], ["around"], ["in", "place"], ["back", "up"], ["back"], ["up"]),
-    "grow": (["back", "up"], ["up"], ["back"], ["out"]),
+    "grow": (["back", "up"], ["up", "in", "size"], ["up"], ["back"], ["out"]),
     "shrink": (["back", "down"], ["down"], ["back"], ["away"]),
 }
 _CAMERA_DIRECTIONS = ("left", "right", "up", "down", "in", "out")

@@ -54,16 +54,20 @@ _CONNECTIVE = re.compile(
     r"not\s+(?:long|much\s+later)\s+after(?:wards?|\s+that|\s+this)?|before\s+long|after\s+some\s+time|"
     r"after\s+which|following\s+(?:that|this)|at\s+(?:that|this)\s+point|"
     r"lastly|last(?=\s*,|\s+(?:the|a|an|it|they)\b)|"
+    r"and(?=\s+(?:once|as\s+soon\s+as)\s)|"
     r"(?:moments|seconds|minutes|instants)\s+later|after\s+(?:a|one)\s+(?:moment|second|bit|few\s+(?:seconds|moments))|"
     r"(?:when|once|after)\s+(?:it|they|that|this)\s+(?:is|are|was|were|has|have)\s+(?:been\s+)?(?:done|finished|over))"
     r"\b\s*,?")
-_SAME_TIME = re.compile(r",?\s*\b(?:at\s+the\s+same\s+time|simultaneously)\b,?")
+_SAME_TIME = re.compile(r",?\s*\b(?:at\s+the\s+same\s+(?:time|moment)|simultaneously)\b,?")
+# A sentence after a semicolon that happens at the same time joins the one before: "...; a square slides left at
+# the same moment" is one scene.
+_SAME_TIME_SENTENCE = re.compile(r";\s*(?=[^.;!?]*\bat\s+the\s+same\s+(?:time|moment)\b)")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
 # "its colour changes to red", "the ball's size ...": the look is the thing's own, so the thing is the subject
 # ("it changes to red") and the change verb after it reads as usual.
 _POSSESSIVE_LOOK = re.compile(r"\b(?:(its)|(their)|([a-z]+)'s)\s+(?:colou?r|size|shade|hue)\b")
 
-_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen|stage|sky|field|canvas|bg"
+_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen|stage|sky|field|canvas|bg|pattern"
 _BG_NOUN = r"(?:" + _BG_NOUNS + r")"
 # A background phrase after any preposition of place: "on a white background", "across a gray floor".
 _BACKGROUND_PHRASE = re.compile(
@@ -74,7 +78,7 @@ _CHECKERBOARD = re.compile(r"\b(?:on|onto|over|across|against)\s+(?:a\s+|the\s+)
 # A background named as a thing: "There's a white background with a red wedge", "A grey backdrop. A ball...".
 # Only "background" and "backdrop" (a "red floor" could be a thing) and only with an adjective.
 _BARE_BACKGROUND = re.compile(
-    r"\b(?:(?:there|here)\s+is\s+|we\s+see\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(background|backdrop)\b"
+    r"\b(?:(?:there|here)\s+is\s+|we\s+see\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(background|backdrop|screen)\b"
     r"(?:\s+with\b)?")
 # A background crossed: "a triangle crosses the white screen" (the verb stays, the background goes).
 _CROSSED_BACKGROUND = re.compile(
@@ -95,7 +99,8 @@ _CAMERA_GOES_ON = re.compile(r",?\s*\b(?:(?:with|while|as|and)\s+)?the\s+camera\
 _LISTED_BACKGROUND = re.compile(
     r"(?:^|(?<=,))\s*(" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+(" + _BG_NOUNS + r")\b\s*(?=,|$)")
 # A floor, ground or wall is a setting on its own only when it is the whole clause: "A checkered floor."
-_LONE_FLOOR = re.compile(r"^\s*(?:(?:there|here)\s+is\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS
+_LONE_FLOOR = re.compile(r"^\s*(?:(?:there|here)\s+is\s+|(?:picture|imagine|see|show|we\s+see)\s+)?(?:a|an|the)\s+"
+                         r"((?:[a-z-]+\s+){1,2}?)(" + _BG_NOUNS
                          + r")\s*$")
 # The old background may be named before it changes: "the white background turns black".
 _OLD_BACKGROUND = r"(?:(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+)?"
@@ -116,11 +121,12 @@ _BACKGROUND_TO = re.compile(
     r"(?:a\s+|an\s+)?(" + "|".join(sorted(BACKGROUND_WORDS)) + r")(?:\s+(?:one|colou?r|" + _BG_NOUNS + r"))?\b")
 _CAMERA_MOVE = re.compile(
     r"\b(?:(?:as|while|and|with|when)\s+)?(?:the\s+)?(?:camera|view)\s+(?:[a-z']+,?\s+){0,3}?"
-    r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track)[a-z]*)\s+(?:to\s+the\s+)?"
+    r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track|drift|glid|slid|shift)[a-z]*)\s+(?:[a-z]+ly\s+)?(?:back\s+)?"
+    r"(?:to\s+the\s+)?"
     r"(left|right|up|down|in|out|leftwards?|rightwards?|upwards?|downwards?)\b")
 # A pan whose subject was the camera of the clause before: "The camera pans right, then pans left."
-_BARE_PAN = re.compile(r"^\s*(?:and\s+)?((?:pan|sweep)(?:s|ned|ning|ed|ing)?|swept)\s+(?:to\s+the\s+)?"
-                       r"(left|right)\b")
+_BARE_PAN = re.compile(r"^\s*(?:and\s+)?(?:then\s+)?(?:it\s+)?((?:pan|sweep)(?:s|ned|ning|ed|ing)?|swept)\s+"
+                       r"(?:[a-z]+ly\s+)?(?:back\s+)?(?:to\s+the\s+)?(left|right)\b")
 _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with|from|using|through)\s+)?(?:(?:a|an|the)\s+)?"
     r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
@@ -140,6 +146,7 @@ _CAMERA_STATIC = re.compile(
 def sentences(story: str) -> list[str]:
     """The story's sentences, lower case, without their end marks."""
     text = _IS_CONTRACTION.sub(r"\1 is", story.replace("\u2019", "'").lower()).replace("now-", "now ")
+    text = _SAME_TIME_SENTENCE.sub(", and ", text)
     text = _SAME_TIME.sub(" ", text)  # "and at the same time a square falls": the same scene
     text = _POSSESSIVE_LOOK.sub(lambda m: "it" if m.group(1) else "they" if m.group(2) else m.group(3), text)
     return [_COLON.sub(",", s).strip() for s in _SENTENCE_END.split(text) if s.strip()]
@@ -176,6 +183,8 @@ _TRAILING_TIME = re.compile(r"^(.+?)\s*,?\s+(before|until|till)\s+(.+)$")
 # "Once the cube has grown, ...", "As soon as the ball has finished bouncing, ...": an event done before the main one.
 _PERFECT_LEAD = re.compile(r"^(?:once|when|as\s+soon\s+as)\s+(.+?)\s+(?:has|have|had)\s+"
                            r"(?:(?:finished|stopped|completed|done)\s+)?([a-z]+)(.*?)\s*,\s*(.+)$")
+_ONCE_LOOK = re.compile(r"^(?:once|when|as\s+soon\s+as)\s+(?:it|they)\s+(?:is|are|has\s+become|becomes|gets)\s+"
+                        r"([a-z]+(?:\s+(?:and\s+)?[a-z]+)?)\s*,\s*(.+)$")
 _PAST_PARTICIPLES = {"grown": "grow", "shrunk": "shrink", "risen": "rise", "fallen": "fall", "sunk": "sink",
                      "gone": "go", "come": "come", "swollen": "swell", "slid": "slide", "flown": "fly"}
 
@@ -210,6 +219,8 @@ def _in_time_order(piece: str) -> list[str]:
     """
     if (done := _perfect_lead(piece)) is not None:
         return done
+    if (reached := _ONCE_LOOK.match(piece)) is not None:  # "once it is big, it bounces": big from here on
+        return [f"now {reached.group(1)}, {reached.group(2)}"]
     lead = _LEADING_TIME.match(piece)
     if lead and _has_event(lead.group(3)) and _participle_first(lead.group(2)):
         # "After gliding right, the square turns green": the gliding is the square's, first
@@ -460,6 +471,11 @@ def noun_phrase(tokens: list[str], i: int) -> NounPhrase | None:
     return NounPhrase(i, j, determiner=determiner, modifiers=modifiers, head=head, count=count)
 
 
+# Words an aside of colour and size words may hold besides them: "kinda small", "bright orange", "colored green".
+_ASIDE_WORDS = frozenset({"kinda", "quite", "very", "rather", "pretty", "fairly", "bright", "pale", "dark", "light",
+                          "deep", "colored", "coloured", "painted"})
+
+
 def subject_phrase(tokens: list[str], i: int) -> NounPhrase | None:
     """A subject noun phrase at ``tokens[i]`` with its post-modifier when a verb follows it: "a little girl
     in a red coat plays" keeps "in a red coat" as part of the girl's description."""
@@ -468,10 +484,15 @@ def subject_phrase(tokens: list[str], i: int) -> NounPhrase | None:
         return np
     if tokens[np.end] == ",":  # "a ball, red and tiny, slides left": adjectives set off by commas describe it
         k = np.end + 1
-        while k < len(tokens) and (tokens[k] in COLORS or tokens[k] in SIZES or tokens[k] == "and"):
+        while k < len(tokens) and (tokens[k] in COLORS or tokens[k] in SIZES or tokens[k] == "and"
+                                   or tokens[k] in _ASIDE_WORDS):
             k += 1
-        adjectives = [t for t in tokens[np.end + 1:k] if t != "and"]
-        if adjectives and tokens[k:k + 1] == [","] and verb_like(tokens, k + 1):
+        adjectives = [t for t in tokens[np.end + 1:k] if t in COLORS or t in SIZES]
+        after = tokens[k + 1:k + 2]
+        adverb = after in (["just"], ["still"]) or (after != [] and after[0].endswith("ly"))
+        verb = k + 1 + adverb  # "a triangle, kinda small, just hanging out"
+        if adjectives and tokens[k:k + 1] == [","] and (verb_like(tokens, verb) or tokens[verb:verb + 1] != [] and (
+                tokens[verb].endswith("ing"))):
             # "big blue", sizes first as a caption writes them
             np.modifiers = sorted(np.modifiers + adjectives, key=lambda word: word not in SIZES)
             np.end = k + 1

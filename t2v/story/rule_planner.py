@@ -239,6 +239,24 @@ def _joins_last(tokens: list[str]) -> bool:
     return main[:1] in (["a"], ["an"]) and noun_phrase(main, 0) is not None  # a new thing joins the last scene
 
 
+def _fronted_look(tokens: list[str]) -> list[str]:
+    """Colour and size words put before their thing: "big and blue, a circle slides" -> "a big blue circle
+    slides", also after ", and"."""
+    k = 0
+    while k < len(tokens):
+        end = k
+        while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
+            end += 1
+        look = [t for t in tokens[k:end] if t != "and"]
+        np = noun_phrase(tokens, end + 1) if tokens[end:end + 1] == [","] else None
+        if (not k or tokens[k - 1] in (",", "and")) and look and np is not None and np.pronoun is None and (
+                np.determiner in ("a", "an", "the")):
+            look = sorted(look, key=lambda word: word not in SIZES)
+            tokens = [*tokens[:k], tokens[end + 1], *look, *tokens[end + 2:]]
+        k += 1
+    return tokens
+
+
 def _one_and_one(tokens: list[str]) -> list[str]:
     """A pair told apart by an aside, as two things: "two circles, one orange and one green, sit" -> "an orange
     circle and a green circle sit"."""
@@ -808,7 +826,8 @@ class _Story:
         scene: list[_Part] = []
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
-        tokens, look = _now_look(_fronted_direction(_absolute_with(_named_list(_one_and_one(_with_articles(tokens))))))
+        tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(tokens)))))
+        tokens, look = _now_look(_fronted_direction(tokens))
         groups = self.subject_groups(tokens)
         while groups:
             phrases, predicate, after_comma = groups.pop(0)

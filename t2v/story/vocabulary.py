@@ -133,7 +133,7 @@ IRREGULAR_VERBS: dict[str, tuple[str, str, str]] = {
 REGULAR_VERBS: frozenset[str] = frozenset("""
     appear arrive ascend bark blink bob bounce burst carry change chase climb close color colour continue contract
     blush cook crawl cry dance dash deflate descend disappear drift drop dwindle dye emerge enlarge enter exit expand
-    explode fade inflate
+    explode fade inflate puff
     float flow follow freeze glide glow head hide hop hover jog jump keep kick land laugh look march melt move nod
     open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
     settle shake shift skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl
@@ -245,7 +245,7 @@ MOTION_VERBS: dict[str, str] = {
     "rise": "up", "climb": "up", "ascend": "up", "fall": "down", "sink": "down", "drop": "down",
     "descend": "down", "bounce": "bounce", "hop": "bounce", "jump": "bounce", "bob": "bounce",
     "grow": "grow", "expand": "grow", "swell": "grow", "enlarge": "grow", "shrink": "shrink",
-    "contract": "shrink", "dwindle": "shrink", "deflate": "shrink", "inflate": "grow", "stop": "still",
+    "contract": "shrink", "dwindle": "shrink", "deflate": "shrink", "inflate": "grow", "puff": "grow", "stop": "still",
 }
 # Places that name a direction after "to the" / "toward the": "heads toward the bottom" moves down.
 DIRECTION_PLACES: dict[str, str] = {"top": "up", "bottom": "down"}
@@ -284,9 +284,10 @@ BACKGROUND_WORDS: dict[str, str] = {
     "checkerboard": "checkered", "checked": "checkered",
 }
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "floor", "ground", "surface", "wall",
-                                              "screen", "stage", "sky", "field", "canvas", "bg"})
+                                              "screen", "stage", "sky", "field", "canvas", "bg", "pattern"})
 CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
+                                "drift": "pan", "glide": "pan", "slide": "pan", "shift": "pan",
                                 "tilt": "tilt", "zoom": "zoom", "track": "track", "dolly": "dolly"}
 STATIC_CAMERA_WORDS: frozenset[str] = frozenset({"static", "fixed", "steady", "still", "stationary", "locked"})
 
