@@ -572,8 +572,7 @@ def test_settings_verb_lists_and_end_sizes(story, expected):
 @pytest.mark.parametrize(("story", "expected"), [
     # clipped phrases without articles, lists of what is on screen, spoken openings
     ("Scarlet circle, white backdrop: it rolls left, then right, then stops.",
-     ["a scarlet circle on a white background", "a scarlet circle moving left on a white background",
-      "a scarlet circle moving right on a white background",
+     ["a scarlet circle moving left on a white background", "a scarlet circle moving right on a white background",
       "a scarlet circle staying still on a white background"]),
     ("ok so: orange triangle, tiny, going up. then it turns purple.",
      ["a tiny orange triangle moving up", "a tiny purple triangle"]),
@@ -736,4 +735,48 @@ def test_reversals_followed_things_and_joined_times(story, expected):
      ["a little green triangle moving down", "a little green triangle growing"]),
 ])
 def test_asides_fronted_looks_and_drifting_cameras(story, expected):
+    assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # a narrator's voice: a name spelt out by an aside, moods, purposes, "as if", "now a deep red"
+    ("Our hero, a tiny red square, waits quietly on a gray background. Then it hops up and down with excitement.",
+     ["a tiny red square on a gray background", "a tiny red square bouncing on a gray background"]),
+    ("A small blue circle is lonely, so it bounces to pass the time. Then a small red circle arrives, and the two "
+     "bounce together.",
+     ["a small blue circle bouncing", "a small red circle bouncing and a small blue circle bouncing"]),
+    ("A boy goes to sleep.", ["a boy going to sleep"]),
+    ("An orange ball sits still. The camera began to pan right, as if looking for adventure.",
+     ["an orange ball staying still", "an orange ball staying still as the camera pans right"]),
+    ("A small orange triangle marches right. Then, now a deep red, it stands perfectly still.",
+     ["a small orange triangle moving right", "a small red triangle standing still"]),
+    ("Purple and proud, a small square glides upward. After that, looking orange, it slips back down.",
+     ["a small purple square moving up", "a small orange square moving down"]),
+    ("Poor little yellow circle, stuck on a black background, bounced and bounced. After that it gave up and lay "
+     "still.",
+     ["a little yellow circle bouncing on a black background", "a little yellow circle still on a black background"]),
+    ("Without a moment's rest, a big orange square climbs up, slides to the right, and then drops down.",
+     ["a big orange square moving up", "a big orange square moving right", "a big orange square moving down"]),
+    # settings a narrator gives: "the world around it", "its black background", "freshly white", "it becomes checkered"
+    ("A tiny green square sits still on a black background. Suddenly the world around it turns gray.",
+     ["a tiny green square staying still on a black background",
+      "a tiny green square staying still on a gray background"]),
+    ("A big green ball shrank against its black background.", ["a big green ball shrinking on a black background"]),
+    ("Then, on a freshly white background, a red square bounced for joy.",
+     ["a red square bouncing on a white background"]),
+    ("A small yellow square travels left on a black background. The background then turns gray, and next it becomes "
+     "checkered.", ["a small yellow square moving left on a black background",
+                    "a small yellow square moving left on a gray background",
+                    "a small yellow square moving left on a checkered background"]),
+    ("A tiny blue triangle sits under a steady camera on a checkered floor, not moving a bit.",
+     ["a tiny blue triangle sitting, staying still on a checkered background with a static camera"]),
+    ("Blue circle, small, white bg \u2014 moves up. Then the bg turns black.",
+     ["a small blue circle moving up on a white background", "a small blue circle moving up on a black background"]),
+    ("A big yellow triangle drifts down the screen. Then it bounces.",
+     ["a big yellow triangle moving down", "a big yellow triangle bouncing"]),
+    ("A little orange circle bounces. Then the whole thing switched to a checkered background while the circle just "
+     "kept bouncing.",
+     ["a little orange circle bouncing", "a little orange circle bouncing on a checkered background"]),
+])
+def test_stories_told_in_a_narrators_voice(story, expected):
     assert prompts(story) == expected

@@ -17,6 +17,7 @@ from .vocabulary import (
     BACKGROUND_WORDS,
     CAMERA_MOVES,
     CANONICAL_MOTION,
+    COLORS,
     COMPARATIVE_DIRECTIONS,
     COMPARATIVE_MOTION,
     COPULAS,
@@ -40,7 +41,7 @@ _OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
 # Words after a motion verb that belong to it ("jumps up and down", "swells up"): no second motion.
 _TAILS = {
     "bounce": (["up", "and", "down"], ["around"], ["in", "place"], ["back", "up"], ["back"], ["up"]),
-    "grow": (["back", "up"], ["up", "in", "size"], ["up"], ["back"], ["out"]),
+    "grow": (["back", "up"], ["up", "in", "size"], ["itself", "up"], ["up"], ["back"], ["out"]),
     "shrink": (["back", "down"], ["down"], ["back"], ["away"]),
 }
 _CAMERA_DIRECTIONS = ("left", "right", "up", "down", "in", "out")
@@ -195,6 +196,10 @@ def background_value(text: str | None) -> str | None:
         return BACKGROUND_WORDS[words[0]]
     if len(words) == 2 and words[0] in BACKGROUND_WORDS and words[1] in BACKGROUND_NOUNS:
         return BACKGROUND_WORDS[words[0]]
+    named = [w for w in words if w in BACKGROUND_WORDS]
+    if len(named) == 1 and words[-1] in BACKGROUND_NOUNS | set(named) and not any(
+            w in COLORS and w not in BACKGROUND_WORDS for w in words):
+        return BACKGROUND_WORDS[named[0]]  # "a freshly white background", "a sudden white background"
     return " ".join(words) or None
 
 

@@ -58,6 +58,7 @@ _CONNECTIVE = re.compile(
     r"(?:moments|seconds|minutes|instants)\s+later|after\s+(?:a|one)\s+(?:moment|second|bit|few\s+(?:seconds|moments))|"
     r"(?:when|once|after)\s+(?:it|they|that|this)\s+(?:is|are|was|were|has|have)\s+(?:been\s+)?(?:done|finished|over))"
     r"\b\s*,?")
+_AS_IF = re.compile(r",?\s*\bas\s+(?:if|though)\b[^,.;!?]*")
 _SAME_TIME = re.compile(r",?\s*\b(?:at\s+the\s+same\s+(?:time|moment)|simultaneously)\b,?")
 # A sentence after a semicolon that happens at the same time joins the one before: "...; a square slides left at
 # the same moment" is one scene.
@@ -67,11 +68,12 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|,")
 # ("it changes to red") and the change verb after it reads as usual.
 _POSSESSIVE_LOOK = re.compile(r"\b(?:(its)|(their)|([a-z]+)'s)\s+(?:colou?r|size|shade|hue)\b")
 
-_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen|stage|sky|field|canvas|bg|pattern"
+_BG_NOUNS = r"background|backdrop|floor|ground|surface|wall|screen|stage|sky|field|canvas|bg|pattern|board"
 _BG_NOUN = r"(?:" + _BG_NOUNS + r")"
 # A background phrase after any preposition of place: "on a white background", "across a gray floor".
 _BACKGROUND_PHRASE = re.compile(
-    r"\b(?:on|onto|upon|against|over|across|along|through|around|in|at|of|with|in\s+front\s+of)\s+(?:(?:a|an|the)\s+)?"
+    r"\b(?:on|onto|upon|against|over|across|along|through|around|in|at|of|with|in\s+front\s+of)\s+"
+    r"(?:(?:a|an|the|its|their)\s+)?"
     r"((?:[a-z-]+\s+){0,2}?)(" + _BG_NOUN + r")\b")
 # A checkerboard named as the thing under the shapes: "glides left on a checkerboard".
 _CHECKERBOARD = re.compile(r"\b(?:on|onto|over|across|against)\s+(?:a\s+|the\s+)?(checkerboard|chessboard)\b")
@@ -105,7 +107,7 @@ _LONE_FLOOR = re.compile(r"^\s*(?:(?:there|here)\s+is\s+|(?:picture|imagine|see|
 # The old background may be named before it changes: "the white background turns black".
 _OLD_BACKGROUND = r"(?:(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s+)?"
 _BACKGROUND_CHANGE = re.compile(
-    r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:background|backdrop|floor|screen)\s+"
+    r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:background|backdrop|floor|screen|bg|world(?:\s+around\s+(?:it|them))?)\s+"
     r"(?:turns|turned|turn|becomes|became|become|changes|changed|change|goes|went|go|switch|"
     # the passive before the bare copula: "is changed to checkered" names checkered, not "changed"
     r"switches|switched|fades|faded|(?:is|was|gets|got|has\s+been|had\s+been)\s+(?:now\s+)?(?:changed|turned|"
@@ -130,6 +132,7 @@ _BARE_PAN = re.compile(r"^\s*(?:and\s+)?(?:then\s+)?(?:it\s+)?((?:pan|sweep)(?:s
 _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with|from|using|through)\s+)?(?:(?:a|an|the)\s+)?"
     r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
+    r"\bunder\s+(?:a|the)\s+(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
     r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|was|stayed|remained|keeps)\s+"
     r"(?:static|still|fixed|steady|stationary)\b|"
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
@@ -146,6 +149,8 @@ _CAMERA_STATIC = re.compile(
 def sentences(story: str) -> list[str]:
     """The story's sentences, lower case, without their end marks."""
     text = _IS_CONTRACTION.sub(r"\1 is", story.replace("\u2019", "'").lower()).replace("now-", "now ")
+    text = text.replace("\u2014", ",").replace("\u2013", ",").replace(" - ", ", ")  # dashes set off asides
+    text = _AS_IF.sub("", text)  # "..., as if looking for adventure": a manner, nothing shown
     text = _SAME_TIME_SENTENCE.sub(", and ", text)
     text = _SAME_TIME.sub(" ", text)  # "and at the same time a square falls": the same scene
     text = _POSSESSIVE_LOOK.sub(lambda m: "it" if m.group(1) else "they" if m.group(2) else m.group(3), text)
@@ -298,7 +303,8 @@ def _bare_subject(text: str) -> bool:
 
 
 def tokenize(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
+    tokens = _TOKEN.findall(text.lower())
+    return [t for k, t in enumerate(tokens) if not (t == "," and k and tokens[k - 1] == ",")]  # ", ," left by cuts
 
 
 @dataclass
@@ -456,9 +462,9 @@ def noun_phrase(tokens: list[str], i: int) -> NounPhrase | None:
             words.append(word)  # "to the left together": the direction is the head, not a modifier
             j += 1
             break
-        if words and word not in COLORS and word not in SIZES and (
+        if words and word not in COLORS and word not in SIZES and not words[-1].endswith("'s") and (
                 looks_like_verb(word) or (not plural_determiner and verb_like(tokens, j))):
-            break
+            break  # (after a possessive the next word is the head: "a moment's rest")
         words.append(word)
         j += 1
     if not words:

@@ -43,6 +43,7 @@ from .vocabulary import (
     COMPARATIVE_DIRECTIONS,
     CONJUNCTIONS,
     COPULAS,
+    DETERMINERS,
     DIRECTION_PLACES,
     DIRECTION_SIDES,
     DIRECTIONS,
@@ -100,7 +101,10 @@ def _main_clause(tokens: list[str], i: int) -> int | None:
         return None
     comma = tokens.index(",", i)
     subject = noun_phrase(tokens, comma + 1)
-    return comma + 1 if subject is not None and verb_like(tokens, subject.end) else None
+    if subject is None:
+        return None
+    verb = subject.end + _adverb_at(tokens, subject.end)  # "when it reached the top, it slowly shrank"
+    return comma + 1 if verb_like(tokens, verb) else None
 
 
 def _opening(tokens: list[str], i: int) -> tuple[list[str], int] | None:
@@ -127,7 +131,7 @@ def _opening(tokens: list[str], i: int) -> tuple[list[str], int] | None:
             before = [","]
         if k > i and before == [","]:
             # a place or a relation ("Next to a red disc, a box shrinks") belongs to the event
-            kept = tokens[i] in PREPOSITIONS or relation_at(tokens, i) is not None
+            kept = (tokens[i] in PREPOSITIONS and tokens[i] != "without") or relation_at(tokens, i) is not None
             return [t for t in tokens[i:k] if t not in (",", "and")] if kept else [], k
         end = np.end  # "Slowly a ball and a box fall": the subjects joined by "and" end where the verb starts
         while tokens[end:end + 1] == ["and"] and (more := noun_phrase(tokens, end + 1)) is not None:
@@ -206,12 +210,20 @@ def _now_look(tokens: list[str]) -> tuple[list[str], list[str]]:
     hops" and ["large"]. The aside is set off by commas (or starts the clause), or follows "the" ("the now-tiny
     circle"), and holds colour and size words."""
     for k, word in enumerate(tokens):
-        if word not in ("now", "suddenly", "both", "all"):
+        if word not in ("now", "suddenly", "both", "all", "looking"):
             continue
         end = k + 1
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
             end += 1
         look = [t for t in tokens[k + 1:end] if t != "and"]
+        aside = tokens.index(",", k) if "," in tokens[k:] else None  # "now just a little ball,", "now big and proud,"
+        if aside is not None and aside - k <= 6 and (not k or tokens[k - 1] == ","):
+            words = tokens[k + 1:aside]
+            plain = not any(verb_like(words, i) for i in range(len(words)))
+            if plain and any(t in COLORS or t in SIZES for t in words) and (
+                    noun_phrase(words, 0) is None or words[:1] in (["a"], ["an"], ["just"])):
+                look = [t for t in words if t in COLORS or t in SIZES]
+                end = aside
         if look and tokens[end:end + 1] == [","] and (not k or tokens[k - 1] == ","):
             return tokens[:max(k - 1, 0)] + tokens[end + 1:], look
         if look and k and tokens[k - 1] in ("the", "this", "that") and end < len(tokens) and word == "now":
@@ -227,6 +239,20 @@ def _names_known(tokens: list[str], i: int) -> bool:
     ball", not the "a sunny day" of "it is a sunny day"."""
     np = noun_phrase(tokens, i)
     return np is not None and np.pronoun is None and singular(np.head) in KNOWN_NOUNS
+
+
+def _adverb_at(tokens: list[str], k: int) -> bool:
+    """Whether ``tokens[k]`` is an adverb before a verb: "just", "still", "slowly"."""
+    return k < len(tokens) and (tokens[k] in ("just", "still", "then", "also") or tokens[k].endswith("ly"))
+
+
+def _background_by_pronoun(tokens: list[str]) -> str | None:
+    """The background colour of "it becomes checkered" / "it turns black" in a shapes story: the world's shapes
+    come in none of its background colours, so "it" can only be the background."""
+    if (tokens[:1] == ["it"] and len(tokens) == 3 and base_of(tokens[1]) in ("turn", "become", "change", "go")
+            and tokens[2] in BACKGROUND_WORDS and tokens[2] not in WORLD_COLORS):
+        return tokens[2]
+    return None
 
 
 def _joins_last(tokens: list[str]) -> bool:
@@ -245,14 +271,17 @@ def _fronted_look(tokens: list[str]) -> list[str]:
     k = 0
     while k < len(tokens):
         end = k
-        while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
+        while end < len(tokens) and end - k < 4 and tokens[end] != "," and noun_phrase(tokens, end) is None and (
+                not verb_like(tokens, end)):  # "purple and proud, a square": words that are no thing and no verb
             end += 1
-        look = [t for t in tokens[k:end] if t != "and"]
+        look = [t for t in tokens[k:end] if t in COLORS or t in SIZES]
+        if tokens[k] in ("now", "suddenly", "looking", "both", "all", "just"):
+            look = []  # "now small, the circle ...": a change, read by _now_look
         np = noun_phrase(tokens, end + 1) if tokens[end:end + 1] == [","] else None
         if (not k or tokens[k - 1] in (",", "and")) and look and np is not None and np.pronoun is None and (
                 np.determiner in ("a", "an", "the")):
-            look = sorted(look, key=lambda word: word not in SIZES)
-            tokens = [*tokens[:k], tokens[end + 1], *look, *tokens[end + 2:]]
+            words = sorted(look + np.modifiers, key=lambda word: word not in SIZES)  # "a small purple square"
+            tokens = [*tokens[:k], tokens[end + 1], *words, np.head, *tokens[np.end:]]
         k += 1
     return tokens
 
@@ -286,15 +315,21 @@ def _named_list(tokens: list[str]) -> list[str]:
     square rising and ..." -> "a red square rising and ..."."""
     for k in range(len(tokens)):
         general = noun_phrase(tokens, k)
-        if general is None or general.head not in GENERIC_NOUNS or tokens[general.end:general.end + 1] != [","]:
+        if (general is None or general.pronoun is not None or world_noun(general.head)
+                or tokens[general.end:general.end + 1] != [","]):
             continue
-        end, named = general.end + 1, 0
+        end, named = general.end + 1, []
         while (np := noun_phrase(tokens, end)) is not None and np.pronoun is None:
-            end, named = np.end, named + 1
+            end = np.end
+            named.append(np)
             if tokens[end:end + 1] != ["and"]:
                 break
             end += 1
-        if named >= 2 and tokens[end:end + 1] == [","]:
+        # "two shapes, a red square and a green triangle, ..."; "our hero, a tiny red square, ..." (the general
+        # phrase names no shape of the world, its aside does)
+        spelt = len(named) >= 2 if general.head in GENERIC_NOUNS else bool(named) and all(
+            world_noun(np.head) for np in named)
+        if spelt and tokens[end:end + 1] == [","]:
             return tokens[:k] + tokens[general.end + 1:end] + tokens[end + 1:]
     for k in range(len(tokens)):  # "two shapes share the screen: a triangle rising and a circle sinking"
         general = noun_phrase(tokens, k)
@@ -332,10 +367,12 @@ def _with_articles(tokens: list[str]) -> list[str]:
     while k < len(tokens):
         starts = not out or out[-1] in (",", "and", "so", "then", "ok", "okay", "well") or (
             base_of(out[-1]) or out[-1]) in PRESENTATIVES
-        end = k
+        first = k + (not out and tokens[k] not in DETERMINERS and tokens[k + 1:k + 2] != [] and (
+            tokens[k + 1] in COLORS or tokens[k + 1] in SIZES))  # "poor little yellow circle, ..."
+        end = first
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES):
             end += 1
-        if starts and end > k and end < len(tokens) and tokens[end] in KNOWN_NOUNS:
+        if starts and end > first and end < len(tokens) and tokens[end] in KNOWN_NOUNS:
             out.append("a")
         elif starts and end == k and tokens[k] in KNOWN_NOUNS and verb_like(tokens, k + 1):
             out.append("the")  # "circle go up, triangle go down": the circle, the triangle
@@ -373,6 +410,7 @@ def _turns_back(tokens: list[str]) -> bool:
         len(words) == 2 and base_of(words[0]) == "turn" and words[1] in ("around", "round", "back"))
 
 
+_MOVING_VERBS = frozenset(MOVE_VERBS) | {"rise", "fall", "sink", "drop", "bounce", "hop", "grow", "shrink", "climb"}
 _APPEAR_VERBS = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping"})
 
 
@@ -657,8 +695,21 @@ class _Story:
             if tokens[j] == "right" and tokens[j + 1:j + 2] in (["where"], ["there"], ["here"]):
                 j += 1  # "stays right where it is": no direction
                 continue
-            if tokens[j] in _APPEAR_VERBS and tokens[j + 1:j + 2] == ["up"]:
-                j += 2  # "shows up", "pops up": it appears, no motion up
+            if (tokens[j] in _APPEAR_VERBS or base_of(tokens[j]) == "give") and tokens[j + 1:j + 2] == ["up"]:
+                j += 2  # "shows up", "pops up": it appears, no motion up; "gives up"
+                continue
+            if tokens[j:j + 2] in (["a", "bit"], ["at", "all"]) and j and tokens[j - 1] in ("moving", "move", "moves"):
+                j += 2  # "not moving a bit", "not moving at all"
+                continue
+            nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
+            if (tokens[j] == "to" and j and nxt and nxt not in DETERMINERS and nxt not in DIRECTIONS
+                    and nxt not in COLORS and nxt not in SIZES and nxt not in CONJUNCTIONS
+                    and nxt not in (",", "it", "them", "its")
+                    and noun_phrase(tokens, j + 1) is None and base_of(nxt) not in _MOVING_VERBS):
+                end = tokens.index(",", j) if "," in tokens[j:] else len(tokens)  # "bounces to pass the time":
+                if not self.world:  # a purpose, which names no thing of the scene; a shapes story drops it
+                    items += tokens[j:end]
+                j = end
                 continue
             start = _start_place(tokens, j)
             if start is not None:  # "starts on the right side and travels left": where it starts is no motion
@@ -688,6 +739,10 @@ class _Story:
             if np is not None and relation is not None:
                 things = self.resolve(np, subjects)
                 items += relation[0].split() + (self._refs(things) if things else tokens[relation[1]:np.end])
+                j = np.end
+                continue
+            if np is not None and np.head in FRAME_NOUNS and np.pronoun is None:
+                items += tokens[j:np.end]  # "drifts down the screen": the frame is no thing of the scene
                 j = np.end
                 continue
             if np is not None:
@@ -805,14 +860,15 @@ class _Story:
             j = i
             while j < len(tokens):
                 if tokens[j] in _SUBJECT_BREAKS:
-                    k = j + 1 + (tokens[j + 1:j + 2] == ["and"])
+                    k = j + 1 + (tokens[j + 1:j + 2] in (["and"], ["so"]))
                     nxt = noun_phrase(tokens, k)
-                    if nxt is not None and verb_like(tokens, nxt.end):
-                        break
+                    if nxt is not None and (verb_like(tokens, nxt.end) or _adverb_at(tokens, nxt.end)
+                                            and verb_like(tokens, nxt.end + 1)):
+                        break  # "... while the circle (just) keeps bouncing"
                 j += 1
             groups.append((subjects, tokens[i:j] + (leading if not groups else []), comma))
             i = j
-            while i < len(tokens) and tokens[i] in _SUBJECT_BREAKS:
+            while i < len(tokens) and (tokens[i] in _SUBJECT_BREAKS or tokens[i] == "so"):
                 i += 1
             comma = tokens[j:i] == [","]
         return groups
@@ -964,6 +1020,10 @@ class RuleBasedPlanner:
             for piece in clauses(sentence):
                 text, setting = take_setting(piece)
                 tokens = tokenize(text)
+                if world and (bg := _background_by_pronoun(tokens)) is not None:
+                    # "the background turns gray, and next it becomes checkered": no shape of the world is checkered
+                    text, setting = take_setting(f"the background turns {bg}")
+                    tokens = tokenize(text)
                 if _only_adjectives(tokens):  # "it turns blue, then red": the last change again, to "red"
                     if background_changed:
                         text, setting = take_setting(f"the background turns {' '.join(tokens)}")

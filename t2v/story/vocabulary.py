@@ -125,7 +125,7 @@ _IRREGULAR = """
     see sees seeing saw,  make makes making made,  take takes taking took,  throw throws throwing threw
     catch catches catching caught,  begin begins beginning began,  dive dives diving dove,  do does doing did
     have has having had,  shine shines shining shone,  sing sings singing sang,  write writes writing wrote
-    read reads reading read,  fight fights fighting fought
+    read reads reading read,  fight fights fighting fought,  give gives giving gave
 """
 IRREGULAR_VERBS: dict[str, tuple[str, str, str]] = {
     forms.split()[0]: tuple(forms.split()[1:]) for forms in _IRREGULAR.replace("\n", ",").split(",") if forms.strip()
@@ -135,7 +135,7 @@ REGULAR_VERBS: frozenset[str] = frozenset("""
     blush cook crawl cry dance dash deflate descend disappear drift drop dwindle dye emerge enlarge enter exit expand
     explode fade inflate puff
     float flow follow freeze glide glow head hide hop hover jog jump keep kick land laugh look march melt move nod
-    open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
+    leap open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
     settle shake shift skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl
     vanish wait walk wander watch wave zoom
 """.split())
@@ -239,11 +239,11 @@ CANONICAL_MOTION: dict[str, str] = {
 }
 # Verbs that only say "moves" and take their meaning from a direction.
 MOVE_VERBS: frozenset[str] = frozenset({"move", "go", "slide", "drift", "head", "travel", "roll", "glide", "shift",
-                                        "come"})
+                                        "come", "march"})
 # Verbs that are a whole motion; an optional direction word after them is part of the phrase.
 MOTION_VERBS: dict[str, str] = {
     "rise": "up", "climb": "up", "ascend": "up", "fall": "down", "sink": "down", "drop": "down",
-    "descend": "down", "bounce": "bounce", "hop": "bounce", "jump": "bounce", "bob": "bounce",
+    "descend": "down", "bounce": "bounce", "hop": "bounce", "jump": "bounce", "bob": "bounce", "leap": "bounce",
     "grow": "grow", "expand": "grow", "swell": "grow", "enlarge": "grow", "shrink": "shrink",
     "contract": "shrink", "dwindle": "shrink", "deflate": "shrink", "inflate": "grow", "puff": "grow", "stop": "still",
 }
@@ -284,7 +284,7 @@ BACKGROUND_WORDS: dict[str, str] = {
     "checkerboard": "checkered", "checked": "checkered",
 }
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "floor", "ground", "surface", "wall",
-                                              "screen", "stage", "sky", "field", "canvas", "bg", "pattern"})
+                                              "screen", "stage", "sky", "field", "canvas", "bg", "pattern", "board"})
 CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
                                 "drift": "pan", "glide": "pan", "slide": "pan", "shift": "pan",
