@@ -780,3 +780,33 @@ def test_asides_fronted_looks_and_drifting_cameras(story, expected):
 ])
 def test_stories_told_in_a_narrators_voice(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # a motion put first, an event said over, lists of what is on screen before an event
+    ("Bounce, bounce, bounce went the small purple square. Then it dropped down, down, down.",
+     ["a small purple square bouncing", "a small purple square moving down"]),
+    ("A white background, a single blue square. The square shrinks, and shrinks, and shrinks.",
+     ["a blue square on a white background", "a blue square shrinking on a white background"]),
+    ("black background, tiny orange triangle growing. after that it moves right",
+     ["a tiny orange triangle growing on a black background",
+      "a tiny orange triangle moving right on a black background"]),
+    ("checkered background, camera panning right, small yellow circle bouncing. then the camera switches to panning "
+     "left.", ["a small yellow circle bouncing on a checkered background as the camera pans right",
+               "a small yellow circle bouncing on a checkered background as the camera pans left"]),
+    # a background described, not changed; one ordered; a camera that "held still"
+    ("The grey background was quiet until a big orange triangle came tumbling down.",
+     ["a big orange triangle moving down on a gray background"]),
+    ("The background is a forest. A dog runs.", ["a dog running on a forest background"]),
+    ("Make the background white. A big red circle floats upward.",
+     ["a big red circle moving up on a white background"]),
+    ("A small violet triangle hopped on a checkered floor as the camera panned right. Next the camera held still.",
+     ["a small violet triangle bouncing on a checkered background as the camera pans right",
+      "a small violet triangle bouncing on a checkered background with a static camera"]),
+    # phrasal verbs with "up" that go nowhere; a word and a comma before the colour
+    ("A sleepy red triangle rests. Then the triangle woke up and bounced.",
+     ["a red triangle resting", "a red triangle bouncing"]),
+    ("A kind, big blue square bounced nearby to cheer it up.", ["a big blue square bouncing"]),
+])
+def test_storybook_and_note_like_writing(story, expected):
+    assert prompts(story) == expected

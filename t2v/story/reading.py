@@ -82,6 +82,9 @@ _CHECKERBOARD = re.compile(r"\b(?:on|onto|over|across|against)\s+(?:a\s+|the\s+)
 _BARE_BACKGROUND = re.compile(
     r"\b(?:(?:there|here)\s+is\s+|we\s+see\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)(background|backdrop|screen)\b"
     r"(?:\s+with\b)?")
+# A background ordered: "Make the background white.", "set the backdrop to grey".
+_BACKGROUND_ORDERED = re.compile(r"\b(?:make|set|paint|turn|change)\s+the\s+(?:background|backdrop|screen|bg)\s+"
+                                 r"(?:to\s+)?(" + "|".join(sorted(BACKGROUND_WORDS)) + r")\b")
 # A background crossed: "a triangle crosses the white screen" (the verb stays, the background goes).
 _CROSSED_BACKGROUND = re.compile(
     r"\b(cross(?:es|ed|ing)?|travers(?:es|ed|ing|e)|shar(?:es|ed|ing|e)|fill(?:s|ed|ing)?|down|up)\s+(?:a|an|the)\s+"
@@ -133,7 +136,7 @@ _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with|from|using|through)\s+)?(?:(?:a|an|the)\s+)?"
     r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
     r"\bunder\s+(?:a|the)\s+(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
-    r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|was|stayed|remained|keeps)\s+"
+    r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|held|was|stayed|remained|keeps|kept)\s+"
     r"(?:static|still|fixed|steady|stationary)\b|"
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
     r"\bwith\s+the\s+camera\s+(?:now\s+)?(?:static|still|fixed|steady|stationary|locked|holding\s+(?:still|steady))\b|"
@@ -336,7 +339,11 @@ def take_setting(text: str) -> tuple[str, Setting]:
         return " "
 
     def change(match: re.Match[str]) -> str:
-        setting.background = background_value(match.group(1) or match.group(2))
+        value = background_value(match.group(1) or match.group(2))
+        old = re.match(r"\s*(?:the\s+)?(" + "|".join(sorted(BACKGROUND_WORDS)) + r")\s", match.group(0))
+        if old is not None and value not in BACKGROUND_WORDS.values():
+            value = BACKGROUND_WORDS[old.group(1)]  # "the grey background was quiet": grey, described
+        setting.background = value
         return " "
 
     def camera(match: re.Match[str]) -> str:
@@ -351,6 +358,7 @@ def take_setting(text: str) -> tuple[str, Setting]:
     text = _CAMERA_MOVE.sub(camera, text)
     text = _BARE_PAN.sub(camera, text)
     text = _CAMERA_STATIC.sub(static, text)
+    text = _BACKGROUND_ORDERED.sub(change, text)
     text = _BACKGROUND_CHANGE.sub(change, text)
     text = _BACKGROUND_TO.sub(change, text)
     text = _BACKGROUND_PHRASE.sub(background, text)

@@ -53,6 +53,7 @@ from .vocabulary import (
     INTENSIFIERS,
     INTERJECTIONS,
     KNOWN_NOUNS,
+    MOTION_VERBS,
     MOVE_VERBS,
     PLACE_PREPOSITIONS,
     PREPOSITIONS,
@@ -367,8 +368,9 @@ def _with_articles(tokens: list[str]) -> list[str]:
     while k < len(tokens):
         starts = not out or out[-1] in (",", "and", "so", "then", "ok", "okay", "well") or (
             base_of(out[-1]) or out[-1]) in PRESENTATIVES
-        first = k + (not out and tokens[k] not in DETERMINERS and tokens[k + 1:k + 2] != [] and (
-            tokens[k + 1] in COLORS or tokens[k + 1] in SIZES))  # "poor little yellow circle, ..."
+        first = k + (not out and tokens[k].isalpha() and tokens[k] not in DETERMINERS and not verb_like(tokens, k)
+                     and tokens[k + 1:k + 2] != [] and (tokens[k + 1] in COLORS or tokens[k + 1] in SIZES))
+        # ("poor little yellow circle, ...": one word before the colour and size words)
         end = first
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES):
             end += 1
@@ -379,6 +381,33 @@ def _with_articles(tokens: list[str]) -> list[str]:
         out += tokens[k:end + 1] if end > k else tokens[k:k + 1]
         k = max(end + 1, k + 1)
     return out
+
+
+def _comma_adjectives(tokens: list[str]) -> list[str]:
+    """A word and a comma before the colour and size words of a thing: "a kind, big blue square" -> "a big blue
+    square"."""
+    for k in range(len(tokens) - 4):
+        if tokens[k] in ("a", "an", "the") and tokens[k + 2] == "," and (
+                tokens[k + 3] in COLORS or tokens[k + 3] in SIZES):
+            end = k + 3
+            while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES):
+                end += 1
+            if end < len(tokens) and tokens[end] in KNOWN_NOUNS:
+                return _comma_adjectives([*tokens[:k + 1], *tokens[k + 3:]])
+    return tokens
+
+
+def _fronted_verb(tokens: list[str]) -> list[str]:
+    """A motion put first, said over: "bounce, bounce, bounce went the square" -> "the square bounces"."""
+    if not tokens or base_of(tokens[0]) not in MOTION_VERBS:
+        return tokens
+    k = 0
+    while k < len(tokens) and tokens[k] in (tokens[0], ","):
+        k += 1
+    if tokens[k:k + 1] in (["went"], ["goes"], ["go"]) and (np := noun_phrase(tokens, k + 1)) is not None:
+        return [*tokens[k + 1:np.end], f"{base_of(tokens[0])}s" if not tokens[0].endswith("s") else tokens[0],
+                *tokens[np.end:]]
+    return tokens
 
 
 def _fronted_direction(tokens: list[str]) -> list[str]:
@@ -412,6 +441,7 @@ def _turns_back(tokens: list[str]) -> bool:
 
 _MOVING_VERBS = frozenset(MOVE_VERBS) | {"rise", "fall", "sink", "drop", "bounce", "hop", "grow", "shrink", "climb"}
 _APPEAR_VERBS = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping"})
+_UP_GOES_NOWHERE = frozenset({"wake", "wakes", "woke", "waking", "cheer", "cheers", "cheered", "cheering"})
 
 
 def _start_place(tokens: list[str], j: int) -> int | None:
@@ -442,7 +472,8 @@ def _verb_list(predicate: list[str]) -> list[list[str]]:
                 continue
         runs[-1].append(predicate[k])
         k += 1
-    return runs
+    # "shrinks, and shrinks, and shrinks": one event said again is still one event
+    return [run for i, run in enumerate(runs) if not i or run != runs[i - 1]]
 
 
 def _until_cut(tokens: list[str]) -> tuple[list[str], tuple[str | None, str | None, str | None, int] | None]:
@@ -695,8 +726,9 @@ class _Story:
             if tokens[j] == "right" and tokens[j + 1:j + 2] in (["where"], ["there"], ["here"]):
                 j += 1  # "stays right where it is": no direction
                 continue
-            if (tokens[j] in _APPEAR_VERBS or base_of(tokens[j]) == "give") and tokens[j + 1:j + 2] == ["up"]:
-                j += 2  # "shows up", "pops up": it appears, no motion up; "gives up"
+            if tokens[j + 1:j + 2] == ["up"] and (tokens[j] in _APPEAR_VERBS or self.world and (
+                    tokens[j] in _UP_GOES_NOWHERE or base_of(tokens[j]) == "give")):
+                j += 2  # "shows up", "pops up": it appears, no motion up; in a shapes story "wakes up", "gives up"
                 continue
             if tokens[j:j + 2] in (["a", "bit"], ["at", "all"]) and j and tokens[j - 1] in ("moving", "move", "moves"):
                 j += 2  # "not moving a bit", "not moving at all"
@@ -882,7 +914,8 @@ class _Story:
         scene: list[_Part] = []
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
-        tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(tokens)))))
+        tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(_comma_adjectives(
+            _fronted_verb(tokens)))))))
         tokens, look = _now_look(_fronted_direction(tokens))
         groups = self.subject_groups(tokens)
         while groups:
