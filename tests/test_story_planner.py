@@ -810,3 +810,26 @@ def test_stories_told_in_a_narrators_voice(story, expected):
 ])
 def test_storybook_and_note_like_writing(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # the readings added for shapes stories stay out of stories about anything else: their places, likenesses,
+    # phrasal verbs, participles, lists and dashes keep the writer's words
+    ("A fox runs across the snowy field.", ["a fox running across the snowy field"]),
+    ("A kite flies in the blue sky.", ["a kite flying in the blue sky"]),
+    ("A man stands in front of the white board.", ["a man standing in front of a white board"]),
+    ("We see the green field. A horse runs.", ["a green field", "a horse running"]),
+    ("The screen goes dark and the girl screams.", ["a screen going dark and a girl screaming"]),
+    ("The girl looks like her mother.", ["a girl looking like her mother"]),
+    ("A dog shows up at the door.", ["a dog showing up at the door"]),
+    ("The race starts at the top of the hill.", ["a race starting at the top of the hill"]),
+    ("Running fast, the dog chases the cat.", ["a dog chasing a cat"]),
+    ("The car fails to start, and the man sighs.", ["a car failing to start and a man sighing"]),
+    ("Once the rain has stopped, the children go outside.", ["the children going outside"]),
+    ("A woman sings \u2014 loudly \u2014 on stage.", ["a woman singing loudly on stage"]),
+    # and a possessive stays a possessive
+    ("A red ball rolls left. The background's color turns black.",
+     ["a red ball moving left", "a red ball moving left on a black background"]),
+])
+def test_shapes_readings_leave_other_stories_alone(story, expected):
+    assert prompts(story) == expected

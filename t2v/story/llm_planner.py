@@ -18,8 +18,8 @@ from typing import Any
 from ..llm import ChatBackend
 from ..llm_json import ask_json
 from .phrasing import background_value, camera_value, canonical_motions, join_prompt, setting_phrase
-from .reading import take_setting
 from .script import Entity, Scene, Script
+from .setting import take_setting
 
 __all__ = ["LLMPlanner"]
 

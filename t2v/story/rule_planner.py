@@ -22,19 +22,19 @@ from dataclasses import dataclass
 
 from .entities import Thing, compatible
 from .events import change_at, drop_aspect, drop_repeats, participles, relation_at, size_reached_at, tidy
+from .ordering import in_time_order
 from .phrasing import canonical_motions, direction_after, join_prompt, setting_phrase
 from .reading import (
     NounPhrase,
-    Setting,
     clauses,
     noun_phrase,
     sentences,
     subject_phrase,
-    take_setting,
     tokenize,
     verb_like,
 )
 from .script import Entity, Scene, Script
+from .setting import Setting, take_setting
 from .vocabulary import (
     BACKGROUND_WORDS,
     CAMERA_NOUNS,
@@ -108,15 +108,16 @@ def _main_clause(tokens: list[str], i: int) -> int | None:
     return comma + 1 if verb_like(tokens, verb) else None
 
 
-def _opening(tokens: list[str], i: int) -> tuple[list[str], int] | None:
+def _opening(tokens: list[str], i: int, world: bool = False) -> tuple[list[str], int] | None:
     """Words before a clause's subject that are no predicate, and where the subject starts; None if there are none.
 
     A place or a relation set off by a comma is kept and joins the first event ("In the park, a dog runs" ->
     "... running in the park", "Next to a disc, a box shrinks"); other openings only lead into the subject and are
     dropped ("Slowly, a ball falls", "where a box slides left", "instead the ball sinks"). A verb before the subject
-    means the clause has none.
+    means the clause has none. In a shapes story (``world``) a participle set off by a comma is the subject's
+    event ("Bouncing on a grey floor, a circle ...").
     """
-    if (i < len(tokens) and tokens[i].endswith("ing") and verb_like(tokens, i)
+    if (world and i < len(tokens) and tokens[i].endswith("ing") and verb_like(tokens, i)
             and (main := _main_clause(tokens, i)) is not None):
         return tokens[i:main - 1], main  # "Bouncing on a grey floor, a circle ...": the participle is its event
     k = i
@@ -206,12 +207,12 @@ def _named(tokens: list[str]) -> list[NounPhrase]:
     return found
 
 
-def _now_look(tokens: list[str]) -> tuple[list[str], list[str]]:
+def _now_look(tokens: list[str], world: bool = False) -> tuple[list[str], list[str]]:
     """A clause without its "now <look>" aside, and the look: "the triangle, now large, hops" -> "the triangle
     hops" and ["large"]. The aside is set off by commas (or starts the clause), or follows "the" ("the now-tiny
     circle"), and holds colour and size words."""
     for k, word in enumerate(tokens):
-        if word not in ("now", "suddenly", "both", "all", "looking"):
+        if word != "now" and not (world and word in ("suddenly", "both", "all", "looking")):
             continue
         end = k + 1
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
@@ -272,9 +273,9 @@ def _fronted_look(tokens: list[str]) -> list[str]:
     k = 0
     while k < len(tokens):
         end = k
-        while end < len(tokens) and end - k < 4 and tokens[end] != "," and noun_phrase(tokens, end) is None and (
-                not verb_like(tokens, end)):  # "purple and proud, a square": words that are no thing and no verb
-            end += 1
+        while (end < len(tokens) and end - k < 6 and noun_phrase(tokens, end) is None and not verb_like(tokens, end)
+               and (tokens[end] != "," or noun_phrase(tokens, end + 1) is None)):
+            end += 1  # "purple and proud, a square", "big, red and round, a ball": words that are no thing, no verb
         look = [t for t in tokens[k:end] if t in COLORS or t in SIZES]
         if tokens[k] in ("now", "suddenly", "looking", "both", "all", "just"):
             look = []  # "now small, the circle ...": a change, read by _now_look
@@ -323,6 +324,10 @@ def _named_list(tokens: list[str]) -> list[str]:
         while (np := noun_phrase(tokens, end)) is not None and np.pronoun is None:
             end = np.end
             named.append(np)
+            if tokens[end:end + 1] == [","] and (after := noun_phrase(tokens, end + 1)) is not None and (
+                    after.pronoun is None):
+                end += 1  # "a red square, a blue ball and a green triangle"
+                continue
             if tokens[end:end + 1] != ["and"]:
                 break
             end += 1
@@ -331,7 +336,8 @@ def _named_list(tokens: list[str]) -> list[str]:
         spelt = len(named) >= 2 if general.head in GENERIC_NOUNS else bool(named) and all(
             world_noun(np.head) for np in named)
         if spelt and tokens[end:end + 1] == [","]:
-            return tokens[:k] + tokens[general.end + 1:end] + tokens[end + 1:]
+            listed = [word for n, np in enumerate(named) for word in ["and"] * bool(n) + tokens[np.start:np.end]]
+            return tokens[:k] + listed + tokens[end + 1:]
     for k in range(len(tokens)):  # "two shapes share the screen: a triangle rising and a circle sinking"
         general = noun_phrase(tokens, k)
         if general is None or general.head not in GENERIC_NOUNS or not general.plural or "," not in tokens[k:]:
@@ -345,15 +351,17 @@ def _named_list(tokens: list[str]) -> list[str]:
 
 
 def _absolute_with(tokens: list[str]) -> list[str]:
-    """A short clause spelt out by a "with" after it, as what follows "with": "they swap, with the circle sinking
-    and the square rising" -> "the circle sinking and the square rising"."""
+    """"They" doing one thing, spelt out by a "with" after it, as what follows "with": "they swap, with the
+    circle sinking and the square rising" -> "the circle sinking and the square rising". Any other subject keeps
+    its clause ("the dog runs, with the boy chasing it")."""
     if "with" not in tokens:
         return tokens
     w = tokens.index("with")
     subject = noun_phrase(tokens, 0)
     inner = noun_phrase(tokens, w + 1)
-    if (subject is None or inner is None or inner.pronoun is not None or inner.end >= len(tokens)
-            or not tokens[inner.end].endswith("ing") or not verb_like(tokens, inner.end)):
+    if (subject is None or subject.pronoun != "they" or inner is None or inner.pronoun is not None
+            or inner.end >= len(tokens) or not tokens[inner.end].endswith("ing") or not verb_like(tokens, inner.end)
+            or len(_named(tokens[w + 1:])) < 2):
         return tokens
     between = tokens[subject.end:w - 1]  # set off by a comma: "they swap, with ..."
     return tokens[w + 1:] if tokens[w - 1:w] == [","] and 1 <= len(between) <= 2 else tokens
@@ -384,16 +392,18 @@ def _with_articles(tokens: list[str]) -> list[str]:
 
 
 def _comma_adjectives(tokens: list[str]) -> list[str]:
-    """A word and a comma before the colour and size words of a thing: "a kind, big blue square" -> "a big blue
-    square"."""
-    for k in range(len(tokens) - 4):
-        if tokens[k] in ("a", "an", "the") and tokens[k + 2] == "," and (
-                tokens[k + 3] in COLORS or tokens[k + 3] in SIZES):
-            end = k + 3
-            while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES):
-                end += 1
-            if end < len(tokens) and tokens[end] in KNOWN_NOUNS:
-                return _comma_adjectives([*tokens[:k + 1], *tokens[k + 3:]])
+    """Commas between the words that describe a shape, taken out: "a kind, big blue square" -> "a kind big blue
+    square", "the sad, little, red ball" -> "the sad little red ball"."""
+    for k in range(len(tokens)):
+        if tokens[k] not in ("a", "an", "the"):
+            continue
+        j, commas = k + 1, 0
+        while j < len(tokens) and tokens[j] not in KNOWN_NOUNS and (tokens[j] == "," or (
+                tokens[j].isalpha() and tokens[j] not in DETERMINERS and not verb_like(tokens, j))):
+            commas += tokens[j] == ","
+            j += 1
+        if commas and j < len(tokens) and tokens[j] in KNOWN_NOUNS and tokens[j - 1] != ",":
+            return [*tokens[:k + 1], *(t for t in tokens[k + 1:j] if t != ","), *_comma_adjectives(tokens[j:])]
     return tokens
 
 
@@ -421,8 +431,11 @@ def _fronted_direction(tokens: list[str]) -> list[str]:
     direction, rest = tokens[k], tokens[k + 1:]
     if verb_like(rest, 0) and (np := noun_phrase(rest, 1)) is not None:  # "up goes the square"
         return [*rest[1:np.end], rest[0], direction, *rest[np.end:]]
-    if (np := noun_phrase(rest, 0)) is not None and verb_like(rest, np.end):  # "down it comes"
-        return [*rest[:np.end + 1], direction, *rest[np.end + 1:]]
+    if (np := noun_phrase(rest, 0)) is not None and np.pronoun is not None and verb_like(rest, np.end):
+        return [*rest[:np.end + 1], direction, *rest[np.end + 1:]]  # "down it comes"
+    if (place := noun_phrase(rest, 0)) is not None and verb_like(rest, place.end) and (
+            np := noun_phrase(rest, place.end + 1)) is not None:  # "down the screen slides a ball"
+        return [*rest[place.end + 1:np.end], rest[place.end], direction, *rest[:place.end], *rest[np.end:]]
     return tokens
 
 
@@ -440,8 +453,8 @@ def _turns_back(tokens: list[str]) -> bool:
 
 
 _MOVING_VERBS = frozenset(MOVE_VERBS) | {"rise", "fall", "sink", "drop", "bounce", "hop", "grow", "shrink", "climb"}
-_APPEAR_VERBS = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping"})
-_UP_GOES_NOWHERE = frozenset({"wake", "wakes", "woke", "waking", "cheer", "cheers", "cheered", "cheering"})
+_UP_GOES_NOWHERE = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping",
+                              "wake", "wakes", "woke", "waking", "cheer", "cheers", "cheered", "cheering"})
 
 
 def _start_place(tokens: list[str], j: int) -> int | None:
@@ -712,38 +725,39 @@ class _Story:
         items: list[Item] = []
         j = 0
         while j < len(tokens):
-            if (tokens[j] in RELATIVE_PRONOUNS and items and isinstance(items[-1], _Ref)
+            if (self.world and tokens[j] in RELATIVE_PRONOUNS and items and isinstance(items[-1], _Ref)
                     and verb_like(tokens, j + 1)):
                 # "next to a square that stays still": what the other thing does is its own; not this event's
                 j = tokens.index(",", j) if "," in tokens[j:] else len(tokens)
                 continue
-            if tokens[j] == "like" and (np := noun_phrase(tokens, j + 1)) is not None and np.pronoun is None:
+            if self.world and tokens[j] == "like" and (np := noun_phrase(tokens, j + 1)) is not None and (
+                    np.pronoun is None):
                 j = np.end  # "hops like a rubber ball": a likeness, no second thing
                 continue
-            if tokens[j] == "after" and tokens[j + 1:j + 2] in (["it"], ["them"]) and j + 2 == len(tokens):
+            if self.world and tokens[j] == "after" and tokens[j + 1:j + 2] in (["it"], ["them"]) and j + 2 == len(
+                    tokens):
                 j += 2  # "a small ball bounces after it": after the other one, in time
                 continue
             if tokens[j] == "right" and tokens[j + 1:j + 2] in (["where"], ["there"], ["here"]):
                 j += 1  # "stays right where it is": no direction
                 continue
-            if tokens[j + 1:j + 2] == ["up"] and (tokens[j] in _APPEAR_VERBS or self.world and (
-                    tokens[j] in _UP_GOES_NOWHERE or base_of(tokens[j]) == "give")):
-                j += 2  # "shows up", "pops up": it appears, no motion up; in a shapes story "wakes up", "gives up"
+            if self.world and tokens[j + 1:j + 2] == ["up"] and (
+                    tokens[j] in _UP_GOES_NOWHERE or base_of(tokens[j]) == "give"):
+                j += 2  # "shows up", "pops up", "wakes up", "gives up": no motion up
                 continue
             if tokens[j:j + 2] in (["a", "bit"], ["at", "all"]) and j and tokens[j - 1] in ("moving", "move", "moves"):
                 j += 2  # "not moving a bit", "not moving at all"
                 continue
             nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
-            if (tokens[j] == "to" and j and nxt and nxt not in DETERMINERS and nxt not in DIRECTIONS
+            end = tokens.index(",", j) if "," in tokens[j:] else len(tokens)
+            if (self.world and tokens[j] == "to" and j and nxt and nxt not in DETERMINERS and nxt not in DIRECTIONS
                     and nxt not in COLORS and nxt not in SIZES and nxt not in CONJUNCTIONS
-                    and nxt not in (",", "it", "them", "its")
-                    and noun_phrase(tokens, j + 1) is None and base_of(nxt) not in _MOVING_VERBS):
-                end = tokens.index(",", j) if "," in tokens[j:] else len(tokens)  # "bounces to pass the time":
-                if not self.world:  # a purpose, which names no thing of the scene; a shapes story drops it
-                    items += tokens[j:end]
-                j = end
+                    and nxt not in (",", "it", "them", "its") and noun_phrase(tokens, j + 1) is None
+                    and base_of(nxt) not in _MOVING_VERBS and not any(world_noun(np.head) for np in _named(
+                        tokens[j:end]))):
+                j = end  # "bounces to pass the time": a purpose, which shows nothing ("rolls to meet the box" does)
                 continue
-            start = _start_place(tokens, j)
+            start = _start_place(tokens, j) if self.world else None
             if start is not None:  # "starts on the right side and travels left": where it starts is no motion
                 j = start
                 continue
@@ -873,7 +887,7 @@ class _Story:
         groups: list[tuple[list[NounPhrase], list[str], bool]] = []
         leading: list[str] = []  # "In the park, a dog runs": the opening phrase joins the first event
         if noun_phrase(tokens, i) is None:
-            opening = _opening(tokens, i)
+            opening = _opening(tokens, i, self.world)
             if opening is not None:
                 leading, i = opening
         if noun_phrase(tokens, i) is None:
@@ -898,6 +912,8 @@ class _Story:
                                             and verb_like(tokens, nxt.end + 1)):
                         break  # "... while the circle (just) keeps bouncing"
                 j += 1
+            if leading and verb_like(leading, 0) and canonical_motions(tokens[i:j])[1]:
+                leading = []  # "Bouncing, a circle slides left": the clause's own motion is the one shown
             groups.append((subjects, tokens[i:j] + (leading if not groups else []), comma))
             i = j
             while i < len(tokens) and (tokens[i] in _SUBJECT_BREAKS or tokens[i] == "so"):
@@ -914,9 +930,10 @@ class _Story:
         scene: list[_Part] = []
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
-        tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(_comma_adjectives(
-            _fronted_verb(tokens)))))))
-        tokens, look = _now_look(_fronted_direction(tokens))
+        if self.world:  # the ways people write about shapes: asides, clipped phrases, looks and motions put first
+            tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(_comma_adjectives(
+                _fronted_verb(tokens)))))))
+        tokens, look = _now_look(_fronted_direction(tokens), self.world)
         groups = self.subject_groups(tokens)
         while groups:
             phrases, predicate, after_comma = groups.pop(0)
@@ -945,7 +962,8 @@ class _Story:
             if look:  # "it, now small, glides left": the first subjects' new look
                 self.event(["turns", *look], subjects)
                 look = []
-            for k, run in enumerate(_verb_list(predicate)):  # "it hops, slides right, sinks": one after another
+            runs = _verb_list(predicate) if self.world else [predicate]
+            for k, run in enumerate(runs):  # "it hops, slides right, sinks": one after another
                 if (k or after_comma) and run and last_group[1] and last_group[0] == subjects and scene:
                     yield scene
                     scene = []
@@ -1031,9 +1049,9 @@ class RuleBasedPlanner:
         """The story's script; ValueError if the story is empty or no scene in it can be read."""
         if not isinstance(story, str) or not story.strip():
             raise ValueError("story must be a non-empty string")
-        state = self._read(story, world=False)
-        if state.scenes and all(world_noun(t.head) for t in state.shown):
-            state = self._read(story, world=True)  # a shapes-world story: again, in the world's words
+        state = self._read(story, world=True)  # read as a shapes-world story, in the world's words
+        if not (state.scenes and all(world_noun(t.head) for t in state.shown)):
+            state = self._read(story, world=False)  # it shows other things: a story about anything
         if not state.scenes:
             raise ValueError("story has no scene the planner can read: start a sentence with what is seen, "
                              "e.g. 'A red ball rolls to the right.'")
@@ -1044,22 +1062,22 @@ class RuleBasedPlanner:
     def _read(story: str, world: bool) -> _Story:
         state = _Story(world)
         background_changed = False  # the last clause only changed the background
-        for sentence in sentences(story):
-            if (whole := _WHOLE_SENTENCE_SETTING.search(sentence)) is not None:
+        for sentence in sentences(story, world):
+            if world and (whole := _WHOLE_SENTENCE_SETTING.search(sentence)) is not None:
                 # "grows, then shrinks, all on a gray background": the setting of the whole sentence
-                said = take_setting(whole.group(1))[1]
+                said = take_setting(whole.group(1), world)[1]
                 state.setting = Setting(said.background or state.setting.background,
                                         said.camera or state.setting.camera)
-            for piece in clauses(sentence):
-                text, setting = take_setting(piece)
+            for piece in (part for clause in clauses(sentence) for part in in_time_order(clause, world)):
+                text, setting = take_setting(piece, world)
                 tokens = tokenize(text)
                 if world and (bg := _background_by_pronoun(tokens)) is not None:
                     # "the background turns gray, and next it becomes checkered": no shape of the world is checkered
-                    text, setting = take_setting(f"the background turns {bg}")
+                    text, setting = take_setting(f"the background turns {bg}", world)
                     tokens = tokenize(text)
                 if _only_adjectives(tokens):  # "it turns blue, then red": the last change again, to "red"
                     if background_changed:
-                        text, setting = take_setting(f"the background turns {' '.join(tokens)}")
+                        text, setting = take_setting(f"the background turns {' '.join(tokens)}", world)
                         tokens = tokenize(text)
                     else:
                         tokens = ["turns", *tokens]
@@ -1067,12 +1085,13 @@ class RuleBasedPlanner:
                 state.setting = Setting(setting.background or state.setting.background,
                                         setting.camera or state.setting.camera)
                 shown = False
-                joins = _joins_last(tokens) and bool(state.scenes)
+                # "As it rises, a triangle falls": the same time as the last scene, in a shapes story
+                joins = world and _joins_last(tokens) and bool(state.scenes) and any(p.event for p in state.last_parts)
                 for parts in state.read_clause(tokens, state.last_scene, said):
                     if said and not any(p.event for p in parts):
                         # "the camera pans past them": the entities in the new setting, still doing what they did
                         parts = [_Part(p.thing, list(state.last_events.get(id(p.thing), []))) for p in parts]
-                    if joins:  # "As it rises, a triangle falls": the same time as the last scene, so that scene
+                    if joins:  # that scene again, with the new thing
                         state.scenes.pop()
                         new = {id(p.thing) for p in parts}
                         parts = [p for p in state.last_parts if id(p.thing) not in new] + parts
