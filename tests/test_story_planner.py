@@ -833,3 +833,48 @@ def test_storybook_and_note_like_writing(story, expected):
 ])
 def test_shapes_readings_leave_other_stories_alone(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # shot language: cuts to a colour or to a shape, static shots, frames, backgrounds that start out a colour
+    ("We open on a small red circle drifting left across a black background. Cut to a big blue square that rises.",
+     ["a small red circle moving left on a black background", "a big blue square moving up on a black background"]),
+    ("An orange square bounces on white. Cut to gray.",
+     ["an orange square bouncing on a white background", "an orange square bouncing on a gray background"]),
+    ("A big green circle travels upward over a checkered background as the camera pans left. The camera then "
+     "settles into a static shot as the circle falls.",
+     ["a big green circle moving up on a checkered background as the camera pans left",
+      "a big green circle moving down on a checkered background with a static camera"]),
+    ("A yellow square is parked at the center of a white frame, not moving.",
+     ["a yellow square staying still on a white background"]),
+    ("The background starts out white with a small orange circle floating up.",
+     ["a small orange circle moving up on a white background"]),
+    ("The camera stays static over a checkered field where a yellow triangle and a purple square both move right.",
+     ["a yellow triangle moving right and a purple square moving right on a checkered background with a static "
+      "camera"]),
+    # typed in a hurry: missing apostrophes, "vs", fillers, "that's it", "lil", a remark about the video
+    ("ok so theres a small orange ball on a grey background and it just rolls left lol",
+     ["a small orange ball moving left on a gray background"]),
+    ("tiny orange square vs big purple circle on black lmao. then they both bounce",
+     ["a tiny orange square and a big purple circle on a black background",
+      "a tiny orange square bouncing and a big purple circle bouncing on a black background"]),
+    ("a tiny orange circle on black grows, then shrinks. thats literally it",
+     ["a tiny orange circle growing on a black background", "a tiny orange circle shrinking on a black background"]),
+    ("a lil orange triangle bounces on checkerboard.", ["a small orange triangle bouncing on a checkered background"]),
+    ("ngl this one was weird. a huge yellow square grew even bigger on a checkered bg.",
+     ["a huge yellow square growing on a checkered background"]),
+    # a still camera said right after the opening is the opening's; a pan is a scene of its own
+    ("big green triangle on checkered. camera's not moving at all. the triangle moves left",
+     ["a big green triangle on a checkered background with a static camera",
+      "a big green triangle moving left on a checkered background with a static camera"]),
+    ("Picture two orange circles on a checkered floor. The camera sweeps right.",
+     ["two orange circles on a checkered background", "two orange circles on a checkered background as the camera "
+                                                      "pans right"]),
+    # a purpose ends where the next clause starts; "pulses larger"
+    ("A big red circle rolls left on a checkered floor. The camera then pans left to keep up with it as it "
+     "continues left.", ["a big red circle moving left on a checkered background",
+                         "a big red circle moving left on a checkered background as the camera pans left"]),
+    ("Against black, a big blue triangle pulses larger.", ["a big blue triangle growing on a black background"]),
+])
+def test_shot_language_and_hurried_typing(story, expected):
+    assert prompts(story) == expected

@@ -40,3 +40,19 @@ def test_an_opening_that_only_shows_the_entities_may_be_its_own_scene_or_not():
     # a first scene with a motion is never dropped: one scene too many is still wrong
     moving = {"id": "z", "split": "seen", "story": "A red ball rises. It rolls left.", "scenes": [_gold("left")]}
     assert story_planning.planner_accuracy(RuleBasedPlanner(), [moving])["planner_accuracy"] == 0.0
+
+
+def test_a_merged_opening_may_keep_its_other_shapes_in_the_first_scene():
+    story = "There's a red triangle and a blue circle on white. The triangle moves right."
+    triangle = {"color": "red", "shape": "triangle", "size": None, "motion": "right"}
+    circle = {"color": "blue", "shape": "circle", "size": None, "motion": None}
+    kept = {"id": "a", "split": "seen", "story": story,
+            "scenes": [{"objects": [triangle, circle], "background": "white", "camera": None}]}
+    left = {"id": "b", "split": "seen", "story": story,
+            "scenes": [{"objects": [triangle], "background": "white", "camera": None}]}
+    assert story_planning.planner_accuracy(RuleBasedPlanner(), [kept, left])["planner_accuracy"] == 1.0
+    # but a shape the opening never showed does not count
+    wrong = {"id": "c", "split": "seen", "story": story, "scenes": [{"objects": [
+        triangle, {"color": "green", "shape": "square", "size": None, "motion": None}],
+        "background": "white", "camera": None}]}
+    assert story_planning.planner_accuracy(RuleBasedPlanner(), [wrong])["planner_accuracy"] == 0.0

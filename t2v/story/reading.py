@@ -60,6 +60,10 @@ _CONNECTIVE = re.compile(
     r"(?:moments|seconds|minutes|instants)\s+later|after\s+(?:a|one)\s+(?:moment|second|bit|few\s+(?:seconds|moments))|"
     r"(?:when|once|after)\s+(?:it|they|that|this)\s+(?:is|are|was|were|has|have)\s+(?:been\s+)?(?:done|finished|over))"
     r"\b\s*,?")
+# Typed-in-a-hurry words of a shapes story: missing apostrophes, "vs", and fillers that show nothing.
+_CASUAL_WORDS = {"theres": "there is", "thats": "that is", "vs": "and", "versus": "and"}
+_CASUAL = re.compile(r"\b(?:theres|thats|vs|versus|lol|lmao|lmfao|omg|ngl|tbh|haha|hehe)\b")
+_THATS_IT = re.compile(r"\bthat(?:'s|\s+is)\s+(?:literally\s+|just\s+|all\s+)?(?:it|all)\b")
 _AS_IF = re.compile(r",?\s*\bas\s+(?:if|though)\b[^,.;!?]*")
 _SAME_TIME = re.compile(r",?\s*\b(?:at\s+the\s+same\s+(?:time|moment)|simultaneously)\b,?")
 # A sentence after a semicolon that happens at the same time joins the one before: "...; a square slides left at
@@ -75,6 +79,8 @@ def sentences(story: str, world: bool = False) -> list[str]:
     off an aside, "as if ..." shows nothing, and "at the same time" keeps events in one scene."""
     text = _IS_CONTRACTION.sub(r"\1 is", story.replace("\u2019", "'").lower()).replace("now-", "now ")
     if world:
+        text = _CASUAL.sub(lambda m: _CASUAL_WORDS.get(m.group(0), " "), text)  # "theres", "vs", "lol"
+        text = _THATS_IT.sub(" ", text)  # "that's literally it": the story's end, no scene
         text = _SETTING_CONTRACTION.sub(lambda m: f"{m.group(1) or m.group(2)} is", text)
         text = text.replace("\u2014", ",").replace("\u2013", ",").replace(" - ", ", ")
         text = _AS_IF.sub("", text)  # "..., as if looking for adventure": a manner, nothing shown

@@ -138,7 +138,7 @@ def _opening(tokens: list[str], i: int, world: bool = False) -> tuple[list[str],
         end = np.end  # "Slowly a ball and a box fall": the subjects joined by "and" end where the verb starts
         while tokens[end:end + 1] == ["and"] and (more := noun_phrase(tokens, end + 1)) is not None:
             end = more.end
-        if k > i and end < len(tokens) and verb_like(tokens, end):
+        if k > i and end < len(tokens) and _verb_at(tokens, end):
             return [], k
         k = np.end  # a noun phrase inside the opening ("in the park"): read on past it
     return None
@@ -177,8 +177,11 @@ def _first_subject(tokens: list[str]) -> int | None:
     for k in range(1, len(tokens)):
         np = noun_phrase(tokens, k)
         if np is not None and np.pronoun is None:
-            relative = tokens[np.end:np.end + 1] and tokens[np.end] in RELATIVE_PRONOUNS
-            if verb_like(tokens, np.end + bool(relative)):
+            end = np.end  # "a cube and a wedge (both) slide", "a cube that slides"
+            while tokens[end:end + 1] == ["and"] and (more := noun_phrase(tokens, end + 1)) is not None:
+                end = more.end
+            relative = tokens[end:end + 1] and tokens[end] in RELATIVE_PRONOUNS
+            if _verb_at(tokens, end + bool(relative)):
                 return k
     return None
 
@@ -190,7 +193,13 @@ def _following_event(tokens: list[str]) -> list[str]:
         tokens = tokens[2:]
     elif tokens[:1] in (["that"], ["which"]):
         tokens = tokens[1:]
-    return tokens if verb_like(tokens, 0) else []
+    return tokens if _verb_at(tokens, 0) else []
+
+
+def _verb_at(tokens: list[str], k: int) -> bool:
+    """A verb at ``tokens[k]``, or after an adverb or a quantifier there ("just sits", "both move")."""
+    return verb_like(tokens, k) or ((_adverb_at(tokens, k) or tokens[k:k + 1] in (["both"], ["all"]))
+                                    and verb_like(tokens, k + 1))
 
 
 def _named(tokens: list[str]) -> list[NounPhrase]:
@@ -255,6 +264,12 @@ def _background_by_pronoun(tokens: list[str]) -> str | None:
             and tokens[2] in BACKGROUND_WORDS and tokens[2] not in WORLD_COLORS):
         return tokens[2]
     return None
+
+
+def _idle_remark(thing: Thing) -> bool:
+    """A "this one" / "the thing" with no look of its own: in a shapes story, a remark about the video ("this one
+    was weird"), not a shape to show."""
+    return thing.head in GENERIC_NOUNS and not thing.modifiers
 
 
 def _joins_last(tokens: list[str]) -> bool:
@@ -749,8 +764,9 @@ class _Story:
                 j += 2  # "not moving a bit", "not moving at all"
                 continue
             nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
-            end = tokens.index(",", j) if "," in tokens[j:] else len(tokens)
-            if (self.world and tokens[j] == "to" and j and nxt and nxt not in DETERMINERS and nxt not in DIRECTIONS
+            end = next((k for k in range(j + 1, len(tokens)) if tokens[k] == "," or tokens[k] in CONJUNCTIONS),
+                       len(tokens))  # a purpose ends where the next clause starts ("... to keep up, as it ...")
+            if (self.world and tokens[j] == "to" and nxt and nxt not in DETERMINERS and nxt not in DIRECTIONS
                     and nxt not in COLORS and nxt not in SIZES and nxt not in CONJUNCTIONS
                     and nxt not in (",", "it", "them", "its") and noun_phrase(tokens, j + 1) is None
                     and base_of(nxt) not in _MOVING_VERBS and not any(world_noun(np.head) for np in _named(
@@ -901,7 +917,7 @@ class _Story:
             while tokens[i:i + 1] == ["and"] and (more := subject_phrase(tokens, i + 1)) is not None:
                 subjects.append(more)
                 i = more.end
-            if tokens[i:i + 1] and tokens[i] in RELATIVE_PRONOUNS and verb_like(tokens, i + 1):
+            if tokens[i:i + 1] and tokens[i] in RELATIVE_PRONOUNS and _verb_at(tokens, i + 1):
                 i += 1  # "a triangle that rises": the triangle rises
             j = i
             while j < len(tokens):
@@ -930,6 +946,8 @@ class _Story:
         scene: list[_Part] = []
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
+        if self.world and tokens[:2] in (["cut", "to"], ["cut", "back"]) or tokens[:3] == ["hard", "cut", "to"]:
+            tokens = tokens[tokens.index("to") + 1 if "to" in tokens[:4] else 2:]  # "cut to a big blue square ..."
         if self.world:  # the ways people write about shapes: asides, clipped phrases, looks and motions put first
             tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(_comma_adjectives(
                 _fronted_verb(tokens)))))))
@@ -980,6 +998,10 @@ class _Story:
             yield scene
 
     def add_scene(self, parts: list[_Part]) -> None:
+        if self.world:  # "this one was weird": a remark, no shape to show
+            parts = [p for p in parts if not _idle_remark(p.thing)]
+            if not parts:
+                return
         merged: list[_Part] = []
         for part in parts:  # one part per entity; two events of one entity are joined
             same = next((p for p in merged if p.thing is part.thing), None)
@@ -1050,7 +1072,7 @@ class RuleBasedPlanner:
         if not isinstance(story, str) or not story.strip():
             raise ValueError("story must be a non-empty string")
         state = self._read(story, world=True)  # read as a shapes-world story, in the world's words
-        if not (state.scenes and all(world_noun(t.head) for t in state.shown)):
+        if not (state.scenes and all(world_noun(t.head) or _idle_remark(t) for t in state.shown)):
             state = self._read(story, world=False)  # it shows other things: a story about anything
         if not state.scenes:
             raise ValueError("story has no scene the planner can read: start a sentence with what is seen, "
@@ -1101,6 +1123,11 @@ class RuleBasedPlanner:
                 background_changed = not shown and setting.background is not None
                 if not shown and said and state.last_all:
                     # "Then the background turns white.": the same entities in the new setting, the shape a
-                    # relation placed ("a box rests beneath a ball") included, still doing what they did
+                    # relation placed ("a box rests beneath a ball") included, still doing what they did; a still
+                    # camera said right after an opening that only shows them is still the opening's ("A big
+                    # triangle on checkered. The camera's not moving."), a pan is a scene of its own
+                    if (world and len(state.scenes) == 1 and not any(p.event for p in state.last_parts)
+                            and setting.camera == "static" and setting.background is None):
+                        state.scenes.pop()
                     state.add_scene([_Part(t, list(state.last_events.get(id(t), []))) for t in state.last_all])
         return state

@@ -15,13 +15,13 @@ import re
 from dataclasses import dataclass
 
 from .phrasing import background_value, camera_value
-from .vocabulary import BACKGROUND_WORDS
+from .vocabulary import BACKGROUND_WORDS, KNOWN_NOUNS
 
 __all__ = ["Setting", "take_setting"]
 
 _COLOURS = "|".join(sorted(BACKGROUND_WORDS))
 _NOUNS = r"background|backdrop|floor|ground|surface|wall"
-_WORLD_NOUNS = _NOUNS + r"|screen|stage|sky|field|canvas|bg|pattern|board"
+_WORLD_NOUNS = _NOUNS + r"|screen|stage|sky|field|canvas|bg|pattern|board|frame"
 # The old background may be named before it changes: "the white background turns black".
 _OLD_BACKGROUND = r"(?:(?:" + _COLOURS + r")\s+)?"
 
@@ -48,6 +48,7 @@ def _backgrounds(nouns: str, world: bool) -> _Backgrounds:
     noun = r"(?:" + nouns + r")"
     article = r"(?:(?:a|an|the|its|their)\s+)?" if world else r"(?:a|an|the)\s+"
     changing = r"background|backdrop|floor" + (r"|screen|bg|world(?:\s+around\s+(?:it|them))?" if world else "")
+    starting = r"starts\s+out|starts\s+as|starts|begins\s+as|begins|darkens|brightens|" if world else ""
     presented = r"|(?:picture|imagine|see|show|we\s+see)\s+" if world else ""
     return _Backgrounds(
         # after any preposition of place: "on a white background", "across a gray floor"
@@ -61,7 +62,7 @@ def _backgrounds(nouns: str, world: bool) -> _Backgrounds:
                         + nouns + r")\s*$"),
         change=re.compile(
             r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:" + changing + r")\s+"
-            r"(?:turns|turned|turn|becomes|became|become|changes|changed|change|goes|went|go|switch|"
+            r"(?:" + starting + r"turns|turned|turn|becomes|became|become|changes|changed|change|goes|went|go|switch|"
             # the passive before the bare copula: "is changed to checkered" names checkered, not "changed"
             r"switches|switched|fades|faded|(?:is|was|gets|got|has\s+been|had\s+been)\s+(?:now\s+)?(?:changed|turned|"
             r"switched|set|made|painted|coloured|colored)|is|was)(?:\s+now)?(?:\s+from\s+(?:a\s+|an\s+)?[a-z-]+)?"
@@ -87,7 +88,12 @@ _CROSSED = re.compile(
     r"\b(cross(?:es|ed|ing)?|travers(?:es|ed|ing|e)|shar(?:es|ed|ing|e)|fill(?:s|ed|ing)?|down|up)\s+(?:a|an|the)\s+"
     r"((?:[a-z-]+\s+){1,2}?)(" + _WORLD_NOUNS + r")\b")
 # A colour alone after "on" / "against" / "over": "two circles sit side by side on white".
-_COLOUR_ONLY = re.compile(r"\b(?:on|against|over)\s+(" + _COLOURS + r")(?=\s*(?:,|$)|\s+(?:and|while|as|then)\b)")
+_COLOUR_ONLY = re.compile(r"\b(?:on|against|over|across)\s+(" + _COLOURS + r")\b(?!\s+(?:" + _WORLD_NOUNS + r"|"
+                          + "|".join(sorted(KNOWN_NOUNS)) + r")s?\b)")
+# A new shot: "Cut to black.", "cut in on white:", "hard cut to gray" (a shape after "cut to" is read as the clause).
+_CUT_TO = re.compile(r"^\s*(?:hard\s+)?cut\s+(?:back\s+|in\s+)?(?:to|on)\s+(" + _COLOURS + r")\b")
+# A screen that "has" its shapes: "the grey screen has this big red triangle".
+_HOLDING = re.compile(r"\b(?:the|a)\s+(" + _COLOURS + r")\s+(?:screen|background|backdrop)\s+(?:has|shows|holds)\b")
 # A background colour that changes, named by its colour alone: "then black changes to white".
 _COLOUR_CHANGES = re.compile(
     r"^\s*(?:(?:as|while|when)\s+)?(?:the\s+)?(?:" + _COLOURS + r")\s+(?:turns|changes|becomes|switches|goes|"
@@ -112,12 +118,15 @@ _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with|from|using|through)\s+)?(?:(?:a|an|the)\s+)?"
     r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
     r"\bunder\s+(?:a|the)\s+(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
+    r"\b(?:(?:the\s+camera\s+)?(?:settles|holds|cuts)\s+(?:into|on|to)\s+)?(?:a\s+)?(?:static|still|fixed|locked)\s+"
+    r"(?:shot|frame)\b|"
     r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|held|was|stayed|remained|keeps|kept)\s+"
     r"(?:static|still|fixed|steady|stationary)\b|"
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
     r"\bwith\s+the\s+camera\s+(?:now\s+)?(?:static|still|fixed|steady|stationary|locked|holding\s+(?:still|steady))\b|"
     # an absolute phrase: "..., the camera not moving", "camera not moving"
-    r"(?:,\s*)?\b(?:(?:with|and)\s+)?(?:the\s+)?camera\s+(?:not\s+moving|unmoving|motionless|holding\s+(?:still|steady))\b|"
+    r"(?:,\s*)?\b(?:(?:with|and)\s+)?(?:the\s+)?camera\s+(?:(?:is\s+)?not\s+moving(?:\s+at\s+all)?|unmoving|motionless|"
+    r"holding\s+(?:still|steady))\b|"
     # a camera that stops (panning) holds still from then on; "... and stays fixed" says it twice
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:stops|stopped|halts|halted|freezes|froze)"
     r"(?:\s+(?:moving|panning|sweeping))?"
@@ -167,6 +176,8 @@ def take_setting(text: str, world: bool = False) -> tuple[str, Setting]:
     text = _BARE_PAN.sub(camera, text)
     text = _CAMERA_STATIC.sub(static, text)
     if world:
+        text = _CUT_TO.sub(change, text)
+        text = _HOLDING.sub(change, text)
         text = _ORDERED.sub(change, text)
     text = patterns.change.sub(change, text)
     if world:

@@ -18,7 +18,7 @@ COLORS: frozenset[str] = frozenset({
     "turquoise", "beige", "maroon",
 })
 SIZES: frozenset[str] = frozenset({
-    "small", "little", "tiny", "miniature", "big", "huge", "large", "giant", "enormous", "medium",
+    "small", "little", "tiny", "miniature", "lil", "big", "huge", "large", "giant", "enormous", "medium",
 })
 # Nouns that name the same thing in the shapes world; "the circle" may refer back to "a ball".
 NOUN_CLASSES: tuple[frozenset[str], ...] = (
@@ -134,7 +134,8 @@ REGULAR_VERBS: frozenset[str] = frozenset("""
     appear arrive ascend bark blink bob bounce burst carry change chase climb close color colour continue contract
     blush cook crawl cry dance dash deflate descend disappear drift drop dwindle dye emerge enlarge enter exit expand
     explode fade inflate puff
-    float flow follow freeze glide glow head hide hop hover jog jump keep kick land laugh look march melt move nod
+    float flow follow freeze glide glow halt head pulse hide hop hover jog jump keep kick land laugh look march melt
+    move nod
     leap open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
     settle shake shift skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl
     vanish wait walk wander watch wave zoom
@@ -246,6 +247,7 @@ MOTION_VERBS: dict[str, str] = {
     "descend": "down", "bounce": "bounce", "hop": "bounce", "jump": "bounce", "bob": "bounce", "leap": "bounce",
     "grow": "grow", "expand": "grow", "swell": "grow", "enlarge": "grow", "shrink": "shrink",
     "contract": "shrink", "dwindle": "shrink", "deflate": "shrink", "inflate": "grow", "puff": "grow", "stop": "still",
+    "halt": "still", "freeze": "still",
 }
 # Places that name a direction after "to the" / "toward the": "heads toward the bottom" moves down.
 DIRECTION_PLACES: dict[str, str] = {"top": "up", "bottom": "down"}
@@ -265,7 +267,8 @@ COLOR_FAMILY: dict[str, str] = {
     "cobalt": "blue", "azure": "blue", "sapphire": "blue", "navy": "blue", "violet": "purple", "lilac": "purple",
     "lavender": "purple", "grey": "gray", "silver": "gray", "ivory": "white",
 }
-SIZE_FAMILY: dict[str, str] = {"little": "small", "tiny": "small", "miniature": "small", "huge": "big",
+SIZE_FAMILY: dict[str, str] = {"little": "small", "tiny": "small", "miniature": "small", "lil": "small",
+                               "huge": "big",
                                "large": "big", "giant": "big", "enormous": "big"}
 STILL_ADJECTIVES: frozenset[str] = frozenset({"still", "motionless", "stationary", "immobile", "put"})
 # Verbs that mean "stays in place" when nothing else moves the entity ("a box sits on a white background").
@@ -284,7 +287,8 @@ BACKGROUND_WORDS: dict[str, str] = {
     "checkerboard": "checkered", "checked": "checkered",
 }
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "floor", "ground", "surface", "wall",
-                                              "screen", "stage", "sky", "field", "canvas", "bg", "pattern", "board"})
+                                              "screen", "stage", "sky", "field", "canvas", "bg", "pattern", "board",
+                                              "frame"})
 CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
                                 "drift": "pan", "glide": "pan", "slide": "pan", "shift": "pan",
