@@ -878,3 +878,44 @@ def test_shapes_readings_leave_other_stories_alone(story, expected):
 ])
 def test_shot_language_and_hurried_typing(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # voices: a lab notebook's "specimen", a commentator's "here comes", a poet's likeness, a gamer's "powers up"
+    ("Trial 1: a small blue square is placed on a gray field and remains stationary. Next, the specimen expands.",
+     ["a small blue square staying still on a gray background", "a small blue square growing on a gray background"]),
+    ("And here comes the green triangle, racing to the right across the black field! What a match, folks!",
+     ["a green triangle moving right on a black background"]),
+    ("A purple triangle, small as a whisper, drifts down through the white.",
+     ["a small purple triangle moving down on a white background"]),
+    ("Okay, green square spawns on the checkered map and strafes right. Next it powers up and grows. GG.",
+     ["a green square moving right on a checkered background", "a green square growing on a checkered background"]),
+    # a sentence that shows nothing new makes no scene; one that changes a look does
+    ("A small blue triangle goes up. Then it just sits there. Like me on a Monday.",
+     ["a small blue triangle moving up", "a small blue triangle sitting"]),
+    ("A green triangle sits. It turns blue, then red.",
+     ["a green triangle sitting", "a blue triangle", "a red triangle"]),
+    ("A yellow triangle moves left, then right, and finally comes to a stop.",
+     ["a yellow triangle moving left", "a yellow triangle moving right", "a yellow triangle staying still"]),
+    # a general phrase's colour goes to the things it lists; "both small" at a clause's end; "another day, ..."
+    ("Two yellow shapes on white: a small circle and a big square.",
+     ["a small yellow circle and a big yellow square on a white background"]),
+    ("Checkered arena, camera locked. Blue triangle and yellow square, both small.",
+     ["a small blue triangle and a small yellow square on a checkered background with a static camera"]),
+    ("Another day, another orange circle on a gray background. It grows.",
+     ["an orange circle on a gray background", "an orange circle growing on a gray background"]),
+    # orders to the app: "make it big", "have it move down", "stop the camera", "switch the background to white"
+    ("Make a small purple square move up on a white background, then make it big and have it move down.",
+     ["a small purple square moving up on a white background",
+      "a big purple square moving down on a white background"]),
+    ("Make a red circle move down on a checkered background with the camera panning left. Then stop the camera, "
+     "switch the background to white, and make the circle bounce.",
+     ["a red circle moving down on a checkered background as the camera pans left",
+      "a red circle bouncing on a white background with a static camera"]),
+    ("A big yellow square bounces on a checkered floor while the camera goes to the left.",
+     ["a big yellow square bouncing on a checkered background as the camera pans left"]),
+    ("It's the yellow circle and the purple square on a gray pitch! Then the purple square balloons in size!",
+     ["a yellow circle and a purple square on a gray background", "a purple square growing on a gray background"]),
+])
+def test_stories_in_many_voices(story, expected):
+    assert prompts(story) == expected

@@ -41,7 +41,7 @@ _OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
 # Words after a motion verb that belong to it ("jumps up and down", "swells up"): no second motion.
 _TAILS = {
     "bounce": (["up", "and", "down"], ["around"], ["in", "place"], ["back", "up"], ["back"], ["up"]),
-    "grow": (["back", "up"], ["up", "in", "size"], ["itself", "up"], ["up"], ["back"], ["out"]),
+    "grow": (["back", "up"], ["up", "in", "size"], ["in", "size"], ["itself", "up"], ["up"], ["back"], ["out"]),
     "shrink": (["back", "down"], ["down"], ["back"], ["away"]),
 }
 _CAMERA_DIRECTIONS = ("left", "right", "up", "down", "in", "out")
@@ -136,7 +136,8 @@ def _motion_at(words: list[str]) -> tuple[str, int] | None:
             return "bounce", 4
         found = direction_after(words, 1)
         return found if found is not None else None
-    if base in MOTION_VERBS and not (rest[:1] and rest[0] in MOTION_BLOCKERS and rest[:2] != ["in", "place"]):
+    if base in MOTION_VERBS and not (rest[:1] and rest[0] in MOTION_BLOCKERS and rest[:2] not in (["in", "place"],
+                                                                                             ["in", "size"])):
         motion, used = MOTION_VERBS[base], 1
         if motion in _TAILS:  # "jumps up and down", "swells up", "shrinks back down"
             for tail in _TAILS[motion]:

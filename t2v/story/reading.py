@@ -62,7 +62,9 @@ _CONNECTIVE = re.compile(
     r"\b\s*,?")
 # Typed-in-a-hurry words of a shapes story: missing apostrophes, "vs", and fillers that show nothing.
 _CASUAL_WORDS = {"theres": "there is", "thats": "that is", "vs": "and", "versus": "and"}
-_CASUAL = re.compile(r"\b(?:theres|thats|vs|versus|lol|lmao|lmfao|omg|ngl|tbh|haha|hehe)\b")
+_CASUAL = re.compile(r"\b(?:theres|thats|vs|versus|lol|lmao|lmfao|omg|ngl|tbh|haha|hehe|gg|folks|sweetheart|whatever|"
+                     r"uh\s+oh|bless\s+it|ladies\s+and\s+gentlemen|what\s+(?:a|an)\s+[a-z]+|what(?:'s|\s+is)\s+this|"
+                     r"my\s+favou?rite(?:\s+one)?\s+(?:was|is))\b")
 _THATS_IT = re.compile(r"\bthat(?:'s|\s+is)\s+(?:literally\s+|just\s+|all\s+)?(?:it|all)\b")
 _AS_IF = re.compile(r",?\s*\bas\s+(?:if|though)\b[^,.;!?]*")
 _SAME_TIME = re.compile(r",?\s*\b(?:at\s+the\s+same\s+(?:time|moment)|simultaneously)\b,?")
@@ -283,6 +285,8 @@ def subject_phrase(tokens: list[str], i: int) -> NounPhrase | None:
         while k < len(tokens) and (tokens[k] in COLORS or tokens[k] in SIZES or tokens[k] == "and"
                                    or tokens[k] in _ASIDE_WORDS):
             k += 1
+        if tokens[k:k + 1] in (["as"], ["like"]) and "," in tokens[k:]:
+            k = tokens.index(",", k)  # "a triangle, small as a whisper, drifts": a likeness ends the aside
         adjectives = [t for t in tokens[np.end + 1:k] if t in COLORS or t in SIZES]
         after = tokens[k + 1:k + 2]
         adverb = after in (["just"], ["still"]) or (after != [] and after[0].endswith("ly"))

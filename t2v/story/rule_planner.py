@@ -235,8 +235,9 @@ def _now_look(tokens: list[str], world: bool = False) -> tuple[list[str], list[s
                     noun_phrase(words, 0) is None or words[:1] in (["a"], ["an"], ["just"])):
                 look = [t for t in words if t in COLORS or t in SIZES]
                 end = aside
-        if look and tokens[end:end + 1] == [","] and (not k or tokens[k - 1] == ","):
-            return tokens[:max(k - 1, 0)] + tokens[end + 1:], look
+        if look and (tokens[end:end + 1] == [","] or (world and end == len(tokens))) and (
+                not k or tokens[k - 1] == ","):
+            return tokens[:max(k - 1, 0)] + tokens[end + 1:], look  # also at the end: "..., both small"
         if look and k and tokens[k - 1] in ("the", "this", "that") and end < len(tokens) and word == "now":
             return tokens[:k] + tokens[end:], look  # "the now-tiny circle sits"
     for k in range(1, len(tokens) - 2):  # "the square, big now, moves": the look before its "now"
@@ -264,6 +265,22 @@ def _background_by_pronoun(tokens: list[str]) -> str | None:
             and tokens[2] in BACKGROUND_WORDS and tokens[2] not in WORLD_COLORS):
         return tokens[2]
     return None
+
+
+def _come_to_rest(tokens: list[str]) -> list[str]:
+    """"comes to a stop", "came to rest", "comes to a halt" as "stops", so that no place is read in them."""
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        rest = tokens[k + 1:k + 4]
+        if base_of(tokens[k]) == "come" and (rest[:2] == ["to", "rest"] or rest in (
+                ["to", "a", "stop"], ["to", "a", "halt"], ["to", "a", "standstill"])):
+            out.append("stops")
+            k += 1 + (2 if rest[:2] == ["to", "rest"] else 3)
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
 
 
 def _idle_remark(thing: Thing) -> bool:
@@ -301,6 +318,31 @@ def _fronted_look(tokens: list[str]) -> list[str]:
             tokens = [*tokens[:k], tokens[end + 1], *words, np.head, *tokens[np.end:]]
         k += 1
     return tokens
+
+
+def _same_kind_of_look(a: str, b: str) -> bool:
+    """Whether two look words say the same kind of thing: both colours, or both sizes."""
+    return (a in COLORS and b in COLORS) or (a in SIZES and b in SIZES)
+
+
+def _causative(tokens: list[str]) -> list[str]:
+    """A causative of a shapes story as what happens: "make it big" -> "it turns big", "(and) have it move down" ->
+    "(and) it moves down"."""
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        np = noun_phrase(tokens, k + 1) if tokens[k] in ("make", "have", "let", "get") and (
+            not out or out[-1] in (",", "and", "then")) else None
+        if np is not None and np.end < len(tokens) and (tokens[np.end] in COLORS or tokens[np.end] in SIZES):
+            out += [*tokens[k + 1:np.end], "turns"]
+            k = np.end
+            continue
+        if np is not None and np.pronoun is not None and verb_like(tokens, np.end) and out:
+            k = np.end  # "..., and have it move down": the same subject moves down
+            continue
+        out.append(tokens[k])
+        k += 1
+    return out
 
 
 def _one_and_one(tokens: list[str]) -> list[str]:
@@ -348,10 +390,15 @@ def _named_list(tokens: list[str]) -> list[str]:
             end += 1
         # "two shapes, a red square and a green triangle, ..."; "our hero, a tiny red square, ..." (the general
         # phrase names no shape of the world, its aside does)
-        spelt = len(named) >= 2 if general.head in GENERIC_NOUNS else bool(named) and all(
+        spelt = len(named) >= (2 if general.plural else 1) if general.head in GENERIC_NOUNS else bool(named) and all(
             world_noun(np.head) for np in named)
-        if spelt and tokens[end:end + 1] == [","]:
-            listed = [word for n, np in enumerate(named) for word in ["and"] * bool(n) + tokens[np.start:np.end]]
+        if spelt and (tokens[end:end + 1] == [","] or end == len(tokens)):
+            # the general phrase's colour and size go to the things that name none: "two yellow shapes: a small
+            # circle and a big square"
+            shared = [m for m in general.modifiers if m in COLORS or m in SIZES]
+            listed = [word for n, np in enumerate(named) for word in ["and"] * bool(n) + [
+                tokens[np.start], *sorted([m for m in shared if not any(_same_kind_of_look(m, x) for x in np.modifiers)]
+                                          + np.modifiers, key=lambda word: word not in SIZES), np.head]]
             return tokens[:k] + listed + tokens[end + 1:]
     for k in range(len(tokens)):  # "two shapes share the screen: a triangle rising and a circle sinking"
         general = noun_phrase(tokens, k)
@@ -469,7 +516,8 @@ def _turns_back(tokens: list[str]) -> bool:
 
 _MOVING_VERBS = frozenset(MOVE_VERBS) | {"rise", "fall", "sink", "drop", "bounce", "hop", "grow", "shrink", "climb"}
 _UP_GOES_NOWHERE = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping",
-                              "wake", "wakes", "woke", "waking", "cheer", "cheers", "cheered", "cheering"})
+                              "wake", "wakes", "woke", "waking", "cheer", "cheers", "cheered", "cheering",
+                              "power", "powers", "powered", "powering"})
 
 
 def _start_place(tokens: list[str], j: int) -> int | None:
@@ -635,6 +683,7 @@ class _Story:
         self.last_all: list[Thing] = []  # everything the last scene shows, the things its relations name too
         self.last_events: dict[int, list[Item]] = {}  # what each of the last scene's subjects did, by id
         self.last_parts: list[_Part] = []  # the last scene's parts, to add to when a clause joins it
+        self.looks_changed = 0  # how many changes of look the story has read so far
         self.clause_things: list[Thing] = []  # the things the clause being read has named so far
         self.setting = Setting()
         self.scenes: list[Scene] = []
@@ -736,7 +785,7 @@ class _Story:
         kept, reached = _until_cut(tokens)
         if reached is not None:  # "shrinks until it is tiny": the scene's entity ends tiny
             self.change_look(reached, subjects)
-        tokens = self.going_on(drop_aspect([t for t in kept if t not in DISCOURSE]), subjects)
+        tokens = self.going_on(drop_aspect(_come_to_rest([t for t in kept if t not in DISCOURSE])), subjects)
         items: list[Item] = []
         j = 0
         while j < len(tokens):
@@ -831,6 +880,7 @@ class _Story:
 
     def change_look(self, change: tuple[str | None, str | None, str | None, int], subjects: list[Thing]) -> None:
         """Give the subjects a new look: (colour, size, noun, words used) as :func:`change_at` reads it."""
+        self.looks_changed += 1
         colour, size, noun = change[:3]
         if self.world:  # "turns gold": the world's word for it
             colour, size = _world_word(colour), _world_word(size)
@@ -884,7 +934,10 @@ class _Story:
                 k += 1
             if k < len(tokens) and (base_of(tokens[k]) or tokens[k]) in PRESENTATIVES:
                 i = k
-        if tokens[i:i + 1] and (tokens[i] in ("there", "here") or (tokens[i] in ("it", "this") and _names_known(
+        if (self.world and tokens[i:i + 1] in (["here"], ["there"]) and i + 1 < len(tokens)
+                and base_of(tokens[i + 1]) in ("come", "go") and noun_phrase(tokens, i + 2) is not None):
+            i += 2  # "here comes the green triangle, racing right"
+        elif tokens[i:i + 1] and (tokens[i] in ("there", "here") or (tokens[i] in ("it", "this") and _names_known(
                 tokens, i + 2))) and tokens[i + 1:i + 2] and tokens[i + 1] in COPULAS:
             i += 2  # "there is a ball", "here is also a ball"
             while i < len(tokens) and tokens[i] in DISCOURSE:
@@ -950,7 +1003,7 @@ class _Story:
             tokens = tokens[tokens.index("to") + 1 if "to" in tokens[:4] else 2:]  # "cut to a big blue square ..."
         if self.world:  # the ways people write about shapes: asides, clipped phrases, looks and motions put first
             tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(_comma_adjectives(
-                _fronted_verb(tokens)))))))
+                _fronted_verb(_causative(tokens))))))))
         tokens, look = _now_look(_fronted_direction(tokens), self.world)
         groups = self.subject_groups(tokens)
         while groups:
@@ -977,6 +1030,7 @@ class _Story:
             if not subjects:
                 logger.info("clause %r names nothing the planner can place; skipped", " ".join(tokens))
                 continue
+            look_said = bool(look)
             if look:  # "it, now small, glides left": the first subjects' new look
                 self.event(["turns", *look], subjects)
                 look = []
@@ -991,7 +1045,11 @@ class _Story:
                     scene += parts
                     last_group = (subjects, run)
                     continue
+                changes = self.looks_changed
                 event = self.event(run, subjects) if run else []
+                if (self.world and not phrases and not setting_said and not look_said and self.looks_changed == changes
+                        and not any(p.event for p in _world_parts([_Part(t, list(event)) for t in subjects]))):
+                    continue  # "Like me on a Monday.": nothing the world shows, and no one new: no scene
                 scene += [_Part(thing, list(event)) for thing in subjects]
                 last_group = (subjects, event or run)
         if scene:

@@ -21,7 +21,7 @@ __all__ = ["Setting", "take_setting"]
 
 _COLOURS = "|".join(sorted(BACKGROUND_WORDS))
 _NOUNS = r"background|backdrop|floor|ground|surface|wall"
-_WORLD_NOUNS = _NOUNS + r"|screen|stage|sky|field|canvas|bg|pattern|board|frame"
+_WORLD_NOUNS = _NOUNS + r"|screen|stage|sky|field|canvas|bg|pattern|board|frame|map|pitch|court|arena"
 # The old background may be named before it changes: "the white background turns black".
 _OLD_BACKGROUND = r"(?:(?:" + _COLOURS + r")\s+)?"
 
@@ -47,7 +47,8 @@ class _Backgrounds:
 def _backgrounds(nouns: str, world: bool) -> _Backgrounds:
     noun = r"(?:" + nouns + r")"
     article = r"(?:(?:a|an|the|its|their)\s+)?" if world else r"(?:a|an|the)\s+"
-    changing = r"background|backdrop|floor" + (r"|screen|bg|world(?:\s+around\s+(?:it|them))?" if world else "")
+    changing = r"background|backdrop|floor" + (r"|screen|bg|court|field|stage|arena|pitch|world(?:\s+around\s+"
+                                               r"(?:it|them))?" if world else "")
     starting = r"starts\s+out|starts\s+as|starts|begins\s+as|begins|darkens|brightens|" if world else ""
     presented = r"|(?:picture|imagine|see|show|we\s+see)\s+" if world else ""
     return _Backgrounds(
@@ -72,12 +73,15 @@ def _backgrounds(nouns: str, world: bool) -> _Backgrounds:
             r"cut|moves|moved)\s+(?:to|into)\s+(?:a\s+|an\s+|the\s+)?([a-z-]+)\s+(?:" + nouns + r")\b"))
 
 
+# Words after "the background goes ..." that are the shape's motion, not a background.
+_NOT_BACKGROUNDS = frozenset({"up", "down", "left", "right", "away", "on", "off", "by", "past"})
 _ANY_STORY = _backgrounds(_NOUNS, world=False)
 _SHAPES_STORY = _backgrounds(_WORLD_NOUNS, world=True)
 
 # -- a shapes story's backgrounds only ------------------------------------------------------------------------
 # Ordered: "Make the background white.", "set the backdrop to grey".
-_ORDERED = re.compile(r"\b(?:make|set|paint|turn|change)\s+the\s+(?:background|backdrop|screen|bg)\s+(?:to\s+)?("
+_ORDERED = re.compile(r"\b(?:make|set|paint|turn|change|switch)\s+the\s+(?:background|backdrop|screen|bg)\s+"
+                      r"(?:to\s+)?("
                       + _COLOURS + r")\b")
 # Any verb that takes the background "to" a colour: "the backdrop flips to white", "shifts into grey".
 _TAKEN_TO = re.compile(
@@ -88,7 +92,8 @@ _CROSSED = re.compile(
     r"\b(cross(?:es|ed|ing)?|travers(?:es|ed|ing|e)|shar(?:es|ed|ing|e)|fill(?:s|ed|ing)?|down|up)\s+(?:a|an|the)\s+"
     r"((?:[a-z-]+\s+){1,2}?)(" + _WORLD_NOUNS + r")\b")
 # A colour alone after "on" / "against" / "over": "two circles sit side by side on white".
-_COLOUR_ONLY = re.compile(r"\b(?:on|against|over|across)\s+(" + _COLOURS + r")\b(?!\s+(?:" + _WORLD_NOUNS + r"|"
+_COLOUR_ONLY = re.compile(r"\b(?:on|against|over|across|through)\s+(?:the\s+)?(" + _COLOURS + r")\b(?!\s+(?:"
+                          + _WORLD_NOUNS + r"|"
                           + "|".join(sorted(KNOWN_NOUNS)) + r")s?\b)")
 # A new shot: "Cut to black.", "cut in on white:", "hard cut to gray" (a shape after "cut to" is read as the clause).
 _CUT_TO = re.compile(r"^\s*(?:hard\s+)?cut\s+(?:back\s+|in\s+)?(?:to|on)\s+(" + _COLOURS + r")\b")
@@ -109,7 +114,8 @@ _CAMERA_GOES_ON = re.compile(r",?\s*\b(?:(?:with|while|as|and)\s+)?the\s+camera\
                              r"\s+(?:panning|to\s+pan|moving)(?:\s+along|\s+(?:to\s+the\s+)?(?:left|right))?\b")
 _CAMERA_MOVE = re.compile(
     r"\b(?:(?:as|while|and|with|when)\s+)?(?:the\s+)?(?:camera|view)\s+(?:[a-z']+,?\s+){0,3}?"
-    r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track|drift|glid|slid|shift)[a-z]*)\s+(?:[a-z]+ly\s+)?(?:back\s+)?"
+    r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track|drift|glid|slid|shift|go|went)[a-z]*)\s+(?:[a-z]+ly\s+)?"
+    r"(?:back\s+|off\s+)?"
     r"(?:to\s+the\s+)?(left|right|up|down|in|out|leftwards?|rightwards?|upwards?|downwards?)\b")
 # A pan whose subject was the camera of the clause before: "The camera pans right, then pans left."
 _BARE_PAN = re.compile(r"^\s*(?:and\s+)?(?:then\s+)?(?:it\s+)?((?:pan|sweep)(?:s|ned|ning|ed|ing)?|swept)\s+"
@@ -118,6 +124,7 @@ _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with|from|using|through)\s+)?(?:(?:a|an|the)\s+)?"
     r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
     r"\bunder\s+(?:a|the)\s+(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
+    r"\b(?:(?:the\s+)?camera\s+locked|stop\s+the\s+camera)\b|"
     r"\b(?:(?:the\s+camera\s+)?(?:settles|holds|cuts)\s+(?:into|on|to)\s+)?(?:a\s+)?(?:static|still|fixed|locked)\s+"
     r"(?:shot|frame)\b|"
     r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|held|was|stayed|remained|keeps|kept)\s+"
@@ -155,6 +162,8 @@ def take_setting(text: str, world: bool = False) -> tuple[str, Setting]:
         return " "
 
     def change(match: re.Match[str]) -> str:
+        if (match.group(1) or match.group(2) or "") in _NOT_BACKGROUNDS:
+            return match.group(0)  # "a ball on a black background goes down": the ball goes down
         value = background_value(match.group(1) or match.group(2))
         old = re.match(r"\s*(?:the\s+)?(" + _COLOURS + r")\s", match.group(0))
         if old is not None and value not in BACKGROUND_WORDS.values():

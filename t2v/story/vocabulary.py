@@ -28,7 +28,8 @@ NOUN_CLASSES: tuple[frozenset[str], ...] = (
 )
 KNOWN_NOUNS: frozenset[str] = frozenset().union(*NOUN_CLASSES)
 # Heads that name no kind of thing: "the red one", "the blue shape" match by adjectives alone.
-GENERIC_NOUNS: frozenset[str] = frozenset({"one", "shape", "object", "thing", "shapes", "objects", "things", "ones"})
+GENERIC_NOUNS: frozenset[str] = frozenset({"one", "shape", "object", "thing", "shapes", "objects", "things", "ones",
+                                           "specimen", "specimens", "figure", "figures"})
 # Heads that "he" / "she" refer to (and "it" does not, when anything else fits).
 PERSON_NOUNS: frozenset[str] = frozenset({
     "man", "woman", "boy", "girl", "child", "kid", "person", "baby", "king", "queen", "prince", "princess",
@@ -134,8 +135,8 @@ REGULAR_VERBS: frozenset[str] = frozenset("""
     appear arrive ascend bark blink bob bounce burst carry change chase climb close color colour continue contract
     blush cook crawl cry dance dash deflate descend disappear drift drop dwindle dye emerge enlarge enter exit expand
     explode fade inflate puff
-    float flow follow freeze glide glow halt head pulse hide hop hover jog jump keep kick land laugh look march melt
-    move nod
+    balloon charge dart float flow follow freeze glide glow halt head pulse sprint strafe translate zip hide hop hover
+    jog jump keep kick land laugh look march melt move nod
     leap open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
     settle shake shift skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl
     vanish wait walk wander watch wave zoom
@@ -240,14 +241,15 @@ CANONICAL_MOTION: dict[str, str] = {
 }
 # Verbs that only say "moves" and take their meaning from a direction.
 MOVE_VERBS: frozenset[str] = frozenset({"move", "go", "slide", "drift", "head", "travel", "roll", "glide", "shift",
-                                        "come", "march"})
+                                        "come", "march", "zoom", "strafe", "sprint", "charge", "race", "dart", "zip",
+                                        "translate"})
 # Verbs that are a whole motion; an optional direction word after them is part of the phrase.
 MOTION_VERBS: dict[str, str] = {
     "rise": "up", "climb": "up", "ascend": "up", "fall": "down", "sink": "down", "drop": "down",
     "descend": "down", "bounce": "bounce", "hop": "bounce", "jump": "bounce", "bob": "bounce", "leap": "bounce",
     "grow": "grow", "expand": "grow", "swell": "grow", "enlarge": "grow", "shrink": "shrink",
     "contract": "shrink", "dwindle": "shrink", "deflate": "shrink", "inflate": "grow", "puff": "grow", "stop": "still",
-    "halt": "still", "freeze": "still",
+    "halt": "still", "freeze": "still", "balloon": "grow",
 }
 # Places that name a direction after "to the" / "toward the": "heads toward the bottom" moves down.
 DIRECTION_PLACES: dict[str, str] = {"top": "up", "bottom": "down"}
@@ -288,10 +290,10 @@ BACKGROUND_WORDS: dict[str, str] = {
 }
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "floor", "ground", "surface", "wall",
                                               "screen", "stage", "sky", "field", "canvas", "bg", "pattern", "board",
-                                              "frame"})
+                                              "frame", "map", "pitch", "court", "arena"})
 CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
-                                "drift": "pan", "glide": "pan", "slide": "pan", "shift": "pan",
+                                "drift": "pan", "glide": "pan", "slide": "pan", "shift": "pan", "go": "pan",
                                 "tilt": "tilt", "zoom": "zoom", "track": "track", "dolly": "dolly"}
 STATIC_CAMERA_WORDS: frozenset[str] = frozenset({"static", "fixed", "steady", "still", "stationary", "locked"})
 
