@@ -919,3 +919,42 @@ def test_shot_language_and_hurried_typing(story, expected):
 ])
 def test_stories_in_many_voices(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # backgrounds: a void, a canvas that changes, the whole background, a bare "Background ...", "Gray fades to white"
+    ("Picture a black void where a little purple triangle drifts to the left.",
+     ["a little purple triangle moving left on a black background"]),
+    ("On a gray canvas, a small red square moves left. Then the canvas turns white.",
+     ["a small red square moving left on a gray background", "a small red square moving left on a white background"]),
+    ("A yellow circle rolls right. Then the whole background turns white!",
+     ["a yellow circle moving right", "a yellow circle moving right on a white background"]),
+    ("A small blue circle on a gray background grows. Background then changed to black.",
+     ["a small blue circle growing on a gray background", "a small blue circle growing on a black background"]),
+    ("Big green triangle bounces on a gray background. Gray fades to white.",
+     ["a big green triangle bouncing on a gray background", "a big green triangle bouncing on a white background"]),
+    ("A small green square on a gray background is bouncing away!",
+     ["a small green square bouncing on a gray background"]),
+    # a storyteller's and an announcer's asides, "along came", "kept still", "increased in size"
+    ("Let me tell you about the blue circle, child. It sat very still on a gray background. Then one day it floated "
+     "up.", ["a blue circle", "a blue circle sitting still on a gray background",
+             "a blue circle moving up on a gray background"]),
+    ("A little yellow square went off to the right. After that, along came a big purple triangle that just bounced.",
+     ["a little yellow square moving right", "a big purple triangle bouncing"]),
+    ("The red triangle grew and grew, while the yellow circle just kept still.",
+     ["a red triangle growing and a yellow circle still"]),
+    ("And here we go, folks, a big red triangle on a checkered background, and it's charging to the left!",
+     ["a big red triangle moving left on a checkered background"]),
+    ("Listeners, a small green square sits on gray! And what's this, it's shrinking right before our eyes!",
+     ["a small green square sitting on a gray background", "a small green square shrinking on a gray background"]),
+    ("A blue circle moves left. Subsequently it increased in size.", ["a blue circle moving left",
+                                                                      "a blue circle growing"]),
+    # phrasal "up"s that go nowhere
+    ("The purple circle and the yellow square line up on a black background. Then the square drops down.",
+     ["a purple circle and a yellow square on a black background",
+      "a yellow square moving down on a black background"]),
+    ("Red square buffing up: it grows on a gray background.",
+     ["a red square on a gray background", "a red square growing on a gray background"]),
+])
+def test_storytellers_announcers_and_lab_logs(story, expected):
+    assert prompts(story) == expected

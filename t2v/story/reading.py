@@ -64,7 +64,13 @@ _CONNECTIVE = re.compile(
 _CASUAL_WORDS = {"theres": "there is", "thats": "that is", "vs": "and", "versus": "and"}
 _CASUAL = re.compile(r"\b(?:theres|thats|vs|versus|lol|lmao|lmfao|omg|ngl|tbh|haha|hehe|gg|folks|sweetheart|whatever|"
                      r"uh\s+oh|bless\s+it|ladies\s+and\s+gentlemen|what\s+(?:a|an)\s+[a-z]+|what(?:'s|\s+is)\s+this|"
-                     r"my\s+favou?rite(?:\s+one)?\s+(?:was|is))\b")
+                     r"my\s+favou?rite(?:\s+one)?\s+(?:was|is)|here\s+we\s+go)\b")
+# A listener or reader addressed, and times that show nothing: "Listeners, ...", "..., dear,", "then one day".
+_ADDRESSED = re.compile(
+    r"(?:^|(?<=[,.!?;:]))\s*(?:listeners|viewers|everyone|friends|kids|dear|child|sweetie)\s*(?=[,.!?;])|"
+    r"\bone\s+(?:day|morning|night|evening|afternoon)\b|\blet\s+me\s+tell\s+you\s+about\b|\bwhen\s+i\s+was\s+young\b")
+# A setting said first in a sentence, without its article: "Background then changed to black."
+_BARE_SETTING_START = re.compile(r"(^|[.!?;]\s+)(background|backdrop|screen|camera)\b")
 _THATS_IT = re.compile(r"\bthat(?:'s|\s+is)\s+(?:literally\s+|just\s+|all\s+)?(?:it|all)\b")
 _AS_IF = re.compile(r",?\s*\bas\s+(?:if|though)\b[^,.;!?]*")
 _SAME_TIME = re.compile(r",?\s*\b(?:at\s+the\s+same\s+(?:time|moment)|simultaneously)\b,?")
@@ -83,6 +89,8 @@ def sentences(story: str, world: bool = False) -> list[str]:
     if world:
         text = _CASUAL.sub(lambda m: _CASUAL_WORDS.get(m.group(0), " "), text)  # "theres", "vs", "lol"
         text = _THATS_IT.sub(" ", text)  # "that's literally it": the story's end, no scene
+        text = _ADDRESSED.sub(" ", text)
+        text = _BARE_SETTING_START.sub(r"\1the \2", text)
         text = _SETTING_CONTRACTION.sub(lambda m: f"{m.group(1) or m.group(2)} is", text)
         text = text.replace("\u2014", ",").replace("\u2013", ",").replace(" - ", ", ")
         text = _AS_IF.sub("", text)  # "..., as if looking for adventure": a manner, nothing shown

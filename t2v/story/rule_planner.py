@@ -203,12 +203,12 @@ def _verb_at(tokens: list[str], k: int) -> bool:
 
 
 def _named(tokens: list[str]) -> list[NounPhrase]:
-    """The noun phrases (no pronouns) in a run of words, in order."""
+    """The noun phrases (no pronouns, no directions like "the left") in a run of words, in order."""
     found: list[NounPhrase] = []
     k = 0
     while k < len(tokens):
         np = noun_phrase(tokens, k)
-        if np is not None and np.pronoun is None:
+        if np is not None and np.pronoun is None and not _names_direction(np):
             found.append(np)
             k = np.end
         else:
@@ -482,6 +482,15 @@ def _fronted_verb(tokens: list[str]) -> list[str]:
     return tokens
 
 
+def _fronted_arrival(tokens: list[str]) -> list[str]:
+    """"Along came a big triangle that bounced" -> "a big triangle that bounced": who arrives is the subject."""
+    if (tokens[:1] in (["along"], ["in"], ["out"], ["up"], ["down"]) and len(tokens) > 2
+            and base_of(tokens[1]) in ("come", "go") and (np := noun_phrase(tokens, 2)) is not None
+            and np.pronoun is None):
+        return tokens[2:] if tokens[0] == "along" else tokens
+    return tokens
+
+
 def _fronted_direction(tokens: list[str]) -> list[str]:
     """A clause that starts with its direction in the usual order: "up goes the square" -> "the square goes up",
     "down it comes" -> "it comes down"."""
@@ -517,7 +526,8 @@ def _turns_back(tokens: list[str]) -> bool:
 _MOVING_VERBS = frozenset(MOVE_VERBS) | {"rise", "fall", "sink", "drop", "bounce", "hop", "grow", "shrink", "climb"}
 _UP_GOES_NOWHERE = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping",
                               "wake", "wakes", "woke", "waking", "cheer", "cheers", "cheered", "cheering",
-                              "power", "powers", "powered", "powering"})
+                              "power", "powers", "powered", "powering", "line", "lines", "lined", "lining",
+                              "buff", "buffs", "buffing", "buffed"})
 
 
 def _start_place(tokens: list[str], j: int) -> int | None:
@@ -802,8 +812,9 @@ class _Story:
                     tokens):
                 j += 2  # "a small ball bounces after it": after the other one, in time
                 continue
-            if tokens[j] == "right" and tokens[j + 1:j + 2] in (["where"], ["there"], ["here"]):
-                j += 1  # "stays right where it is": no direction
+            if tokens[j] == "right" and tokens[j + 1:j + 2] in (["where"], ["there"], ["here"], ["before"], ["after"],
+                                                                ["away"], ["now"]):
+                j += 1  # "stays right where it is", "shrinking right before our eyes": no direction
                 continue
             if self.world and tokens[j + 1:j + 2] == ["up"] and (
                     tokens[j] in _UP_GOES_NOWHERE or base_of(tokens[j]) == "give"):
@@ -1004,6 +1015,8 @@ class _Story:
         if self.world:  # the ways people write about shapes: asides, clipped phrases, looks and motions put first
             tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(_comma_adjectives(
                 _fronted_verb(_causative(tokens))))))))
+        if self.world:
+            tokens = _fronted_arrival(tokens)
         tokens, look = _now_look(_fronted_direction(tokens), self.world)
         groups = self.subject_groups(tokens)
         while groups:

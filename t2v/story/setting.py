@@ -15,13 +15,13 @@ import re
 from dataclasses import dataclass
 
 from .phrasing import background_value, camera_value
-from .vocabulary import BACKGROUND_WORDS, KNOWN_NOUNS
+from .vocabulary import BACKGROUND_WORDS, KNOWN_NOUNS, looks_like_verb
 
 __all__ = ["Setting", "take_setting"]
 
 _COLOURS = "|".join(sorted(BACKGROUND_WORDS))
 _NOUNS = r"background|backdrop|floor|ground|surface|wall"
-_WORLD_NOUNS = _NOUNS + r"|screen|stage|sky|field|canvas|bg|pattern|board|frame|map|pitch|court|arena"
+_WORLD_NOUNS = _NOUNS + r"|screen|stage|sky|field|canvas|bg|pattern|board|frame|map|pitch|court|arena|void"
 # The old background may be named before it changes: "the white background turns black".
 _OLD_BACKGROUND = r"(?:(?:" + _COLOURS + r")\s+)?"
 
@@ -47,8 +47,8 @@ class _Backgrounds:
 def _backgrounds(nouns: str, world: bool) -> _Backgrounds:
     noun = r"(?:" + nouns + r")"
     article = r"(?:(?:a|an|the|its|their)\s+)?" if world else r"(?:a|an|the)\s+"
-    changing = r"background|backdrop|floor" + (r"|screen|bg|court|field|stage|arena|pitch|world(?:\s+around\s+"
-                                               r"(?:it|them))?" if world else "")
+    changing = r"background|backdrop|floor" + (r"|" + _WORLD_NOUNS + r"|world(?:\s+around\s+(?:it|them))?"
+                                               if world else "")
     starting = r"starts\s+out|starts\s+as|starts|begins\s+as|begins|darkens|brightens|" if world else ""
     presented = r"|(?:picture|imagine|see|show|we\s+see)\s+" if world else ""
     return _Backgrounds(
@@ -57,12 +57,14 @@ def _backgrounds(nouns: str, world: bool) -> _Backgrounds:
                           r"in\s+front\s+of)\s+" + article + r"((?:[a-z-]+\s+){0,2}?)(" + noun + r")\b"),
         # named as a thing, with an adjective: "There's a white background with a red wedge"
         bare=re.compile(r"\b(?:(?:there|here)\s+is\s+|we\s+see\s+)?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)"
-                        r"(background|backdrop" + (r"|screen" if world else "") + r")\b(?:\s+with\b)?"),
+                        r"(background|backdrop" + (r"|screen|void" if world else "") + r")\b"
+                        + (r"(?:\s+(?:with|where)\b)?" if world else r"(?:\s+with\b)?")),
         # a floor (or a screen...) on its own is a setting only as the whole clause: "A checkered floor."
         lone=re.compile(r"^\s*(?:(?:there|here)\s+is\s+" + presented + r")?(?:a|an|the)\s+((?:[a-z-]+\s+){1,2}?)("
                         + nouns + r")\s*$"),
         change=re.compile(
-            r"\b(?:the\s+)?" + _OLD_BACKGROUND + r"(?:" + changing + r")\s+"
+            r"\b(?:the\s+)?" + (r"(?:whole\s+|entire\s+)?" if world else "") + _OLD_BACKGROUND + r"(?:" + changing
+            + r")\s+"
             r"(?:" + starting + r"turns|turned|turn|becomes|became|become|changes|changed|change|goes|went|go|switch|"
             # the passive before the bare copula: "is changed to checkered" names checkered, not "changed"
             r"switches|switched|fades|faded|(?:is|was|gets|got|has\s+been|had\s+been)\s+(?:now\s+)?(?:changed|turned|"
@@ -101,7 +103,7 @@ _CUT_TO = re.compile(r"^\s*(?:hard\s+)?cut\s+(?:back\s+|in\s+)?(?:to|on)\s+(" + 
 _HOLDING = re.compile(r"\b(?:the|a)\s+(" + _COLOURS + r")\s+(?:screen|background|backdrop)\s+(?:has|shows|holds)\b")
 # A background colour that changes, named by its colour alone: "then black changes to white".
 _COLOUR_CHANGES = re.compile(
-    r"^\s*(?:(?:as|while|when)\s+)?(?:the\s+)?(?:" + _COLOURS + r")\s+(?:turns|changes|becomes|switches|goes|"
+    r"^\s*(?:(?:as|while|when)\s+)?(?:the\s+)?(?:" + _COLOURS + r")\s+(?:turns|changes|becomes|switches|goes|fades|"
     r"gives\s+way)\s+(?:to\s+|into\s+)?(" + _COLOURS + r")\b,?")
 # Listed without an article: "Scarlet circle, white backdrop: ...".
 _LISTED = re.compile(r"(?:^|(?<=,))\s*(" + _COLOURS + r")\s+(" + _WORLD_NOUNS + r")\b\s*(?=,|$)")
@@ -162,8 +164,9 @@ def take_setting(text: str, world: bool = False) -> tuple[str, Setting]:
         return " "
 
     def change(match: re.Match[str]) -> str:
-        if (match.group(1) or match.group(2) or "") in _NOT_BACKGROUNDS:
-            return match.group(0)  # "a ball on a black background goes down": the ball goes down
+        said = match.group(1) or match.group(2) or ""
+        if said in _NOT_BACKGROUNDS or looks_like_verb(said):
+            return match.group(0)  # "a ball on a black background goes down / is bouncing": the ball's event
         value = background_value(match.group(1) or match.group(2))
         old = re.match(r"\s*(?:the\s+)?(" + _COLOURS + r")\s", match.group(0))
         if old is not None and value not in BACKGROUND_WORDS.values():

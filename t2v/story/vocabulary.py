@@ -126,7 +126,7 @@ _IRREGULAR = """
     see sees seeing saw,  make makes making made,  take takes taking took,  throw throws throwing threw
     catch catches catching caught,  begin begins beginning began,  dive dives diving dove,  do does doing did
     have has having had,  shine shines shining shone,  sing sings singing sang,  write writes writing wrote
-    read reads reading read,  fight fights fighting fought,  give gives giving gave
+    read reads reading read,  fight fights fighting fought,  give gives giving gave,  keep keeps keeping kept
 """
 IRREGULAR_VERBS: dict[str, tuple[str, str, str]] = {
     forms.split()[0]: tuple(forms.split()[1:]) for forms in _IRREGULAR.replace("\n", ",").split(",") if forms.strip()
@@ -135,8 +135,8 @@ REGULAR_VERBS: frozenset[str] = frozenset("""
     appear arrive ascend bark blink bob bounce burst carry change chase climb close color colour continue contract
     blush cook crawl cry dance dash deflate descend disappear drift drop dwindle dye emerge enlarge enter exit expand
     explode fade inflate puff
-    balloon charge dart float flow follow freeze glide glow halt head pulse sprint strafe translate zip hide hop hover
-    jog jump keep kick land laugh look march melt move nod
+    balloon charge dart decrease float flow follow freeze glide glow halt head increase pulse sprint strafe translate
+    zip hide hop hover jog jump kick land laugh look march melt move nod
     leap open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
     settle shake shift skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl
     vanish wait walk wander watch wave zoom
@@ -249,7 +249,7 @@ MOTION_VERBS: dict[str, str] = {
     "descend": "down", "bounce": "bounce", "hop": "bounce", "jump": "bounce", "bob": "bounce", "leap": "bounce",
     "grow": "grow", "expand": "grow", "swell": "grow", "enlarge": "grow", "shrink": "shrink",
     "contract": "shrink", "dwindle": "shrink", "deflate": "shrink", "inflate": "grow", "puff": "grow", "stop": "still",
-    "halt": "still", "freeze": "still", "balloon": "grow",
+    "halt": "still", "freeze": "still", "balloon": "grow", "increase": "grow", "decrease": "shrink",
 }
 # Places that name a direction after "to the" / "toward the": "heads toward the bottom" moves down.
 DIRECTION_PLACES: dict[str, str] = {"top": "up", "bottom": "down"}
@@ -290,7 +290,7 @@ BACKGROUND_WORDS: dict[str, str] = {
 }
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "floor", "ground", "surface", "wall",
                                               "screen", "stage", "sky", "field", "canvas", "bg", "pattern", "board",
-                                              "frame", "map", "pitch", "court", "arena"})
+                                              "frame", "map", "pitch", "court", "arena", "void"})
 CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
                                 "drift": "pan", "glide": "pan", "slide": "pan", "shift": "pan", "go": "pan",
