@@ -958,3 +958,36 @@ def test_stories_in_many_voices(story, expected):
 ])
 def test_storytellers_announcers_and_lab_logs(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # a fairy-tale's lands, kingdoms and wilderness as backgrounds; "when it finally arrived, ..."
+    ("In a quiet white land, a big purple circle dreamed of travel. So it rolled to the right, far across the land. "
+     "When it finally arrived, it bounced with joy.",
+     ["a big purple circle on a white background", "a big purple circle moving right on a white background",
+      "a big purple circle bouncing on a white background"]),
+    ("In the gray wilderness, a small yellow triangle stands motionless. Next, it begins to grow.",
+     ["a small yellow triangle staying still on a gray background", "a small yellow triangle growing on a gray "
+                                                                     "background"]),
+    ("A yellow circle bounced in a black kingdom. Then the kingdom turned gray.",
+     ["a yellow circle bouncing on a black background", "a yellow circle bouncing on a gray background"]),
+    # orders to the camera and the backdrop; a camera that "goes static" or "is held static"
+    ("A small blue triangle waits on a black backdrop. Then swap the backdrop to gray.",
+     ["a small blue triangle on a black background", "a small blue triangle on a gray background"]),
+    ("A big orange circle rises on a checkered floor. Then pan the camera left while the circle shrinks.",
+     ["a big orange circle moving up on a checkered background",
+      "a big orange circle shrinking on a checkered background as the camera pans left"]),
+    ("A big blue circle moves right on a checkered floor as the camera pans left. Then the camera goes static.",
+     ["a big blue circle moving right on a checkered background as the camera pans left",
+      "a big blue circle moving right on a checkered background with a static camera"]),
+    # "turns all black", "went bigger and bigger", "pulls up", "next up", "what a move by"
+    ("A purple circle goes left on the white background. Then the background turns all black!",
+     ["a purple circle moving left on a white background", "a purple circle moving left on a black background"]),
+    ("The big orange circle went bigger and bigger like a balloon!", ["a big orange circle growing"]),
+    ("A big purple square sprints to the right. Then the purple square pulls up and holds still.",
+     ["a big purple square moving right", "a big purple square still"]),
+    ("What a move by the yellow triangle, dropping down on the gray court! Next up, the blue circle grows!",
+     ["a yellow triangle moving down on a gray background", "a blue circle growing on a gray background"]),
+])
+def test_fairy_tales_stage_directions_and_commentary(story, expected):
+    assert prompts(story) == expected

@@ -122,7 +122,7 @@ def _motion_at(words: list[str]) -> tuple[str, int] | None:
         return "still", 3
     if first in ("doesn't", "don't", "didn't", "not", "never") and rest[:1] and base_of(rest[0]) == "move":
         return "still", 2
-    if rest[:1] and rest[0] in COMPARATIVE_MOTION and (base in ("get", "become", "grow", "pulse", "swell", "puff")
+    if rest[:1] and rest[0] in COMPARATIVE_MOTION and (base in ("get", "become", "grow", "pulse", "swell", "puff", "go")
                                                       or first in COPULAS):
         return COMPARATIVE_MOTION[rest[0]], 2
     if first in COPULAS and rest[:1] == ["made"] and rest[1:2] and rest[1] in COMPARATIVE_MOTION:

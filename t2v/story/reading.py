@@ -48,7 +48,8 @@ _SETTING_CONTRACTION = re.compile(
 _CONNECTIVE = re.compile(
     r"(?:,\s*)?\b(?:and\s+)?(?:at\s+first|first\s+of\s+all|in\s+the\s+beginning|to\s+begin\s+with|then|"
     r"initially|originally|at\s+the\s+(?:start|outset)|to\s+start(?:\s+with)?|"
-    r"after\s+that|after\s+this|afterwards?|next(?!\s+to\b)|finally|meanwhile|later(?:\s+on)?|eventually|at\s+last|"
+    r"after\s+that|after\s+this|afterwards?|next(?:\s+up\b)?(?!\s+to\b)|finally|meanwhile|later(?:\s+on)?|eventually|"
+    r"at\s+last|"
     r"in\s+the\s+end|at\s+the\s+end(?:\s+of\s+(?:the|this)\s+(?:video|clip|scene|story))?|after\s+a\s+while|"
     r"(?:soon|shortly|right|straight|just|immediately)\s+after(?:wards?|\s+that|\s+this)?|just\s+then|"
     r"(?:a|one)\s+(?:moment|second|minute|bit|little(?:\s+bit|\s+while)?|short\s+(?:while|time)|while|"
@@ -63,7 +64,7 @@ _CONNECTIVE = re.compile(
 # Typed-in-a-hurry words of a shapes story: missing apostrophes, "vs", and fillers that show nothing.
 _CASUAL_WORDS = {"theres": "there is", "thats": "that is", "vs": "and", "versus": "and"}
 _CASUAL = re.compile(r"\b(?:theres|thats|vs|versus|lol|lmao|lmfao|omg|ngl|tbh|haha|hehe|gg|folks|sweetheart|whatever|"
-                     r"uh\s+oh|bless\s+it|ladies\s+and\s+gentlemen|what\s+(?:a|an)\s+[a-z]+|what(?:'s|\s+is)\s+this|"
+                     r"uh\s+oh|bless\s+it|ladies\s+and\s+gentlemen|what\s+(?:a|an)\s+[a-z]+(?:\s+by)?|what(?:'s|\s+is)\s+this|wow|"
                      r"my\s+favou?rite(?:\s+one)?\s+(?:was|is)|here\s+we\s+go)\b")
 # A listener or reader addressed, and times that show nothing: "Listeners, ...", "..., dear,", "then one day".
 _ADDRESSED = re.compile(
@@ -153,8 +154,11 @@ def _and_bare_subject(text: str) -> tuple[str, str] | None:
 
 
 def _bare_subject(text: str) -> bool:
-    """A subject alone, or with its copula: "it" of "it then turns", "the cube is" of "the cube is then painted"."""
+    """A subject alone, or with its copula: "it" of "it then turns", "the cube is" of "the cube is then painted"
+    (also after "when", "once"...: "when it finally arrived")."""
     tokens = tokenize(text)
+    while tokens[:1] in (["when"], ["once"], ["after"], ["before"], ["until"], ["while"], ["as"], ["soon"]):
+        tokens = tokens[1:]
     np = noun_phrase(tokens, 0)
     return np is not None and (np.end == len(tokens) or tokens[np.end:] in (["is"], ["was"], ["are"], ["were"]))
 

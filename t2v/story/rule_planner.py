@@ -527,7 +527,7 @@ _MOVING_VERBS = frozenset(MOVE_VERBS) | {"rise", "fall", "sink", "drop", "bounce
 _UP_GOES_NOWHERE = frozenset({"show", "shows", "showed", "shown", "showing", "pop", "pops", "popped", "popping",
                               "wake", "wakes", "woke", "waking", "cheer", "cheers", "cheered", "cheering",
                               "power", "powers", "powered", "powering", "line", "lines", "lined", "lining",
-                              "buff", "buffs", "buffing", "buffed"})
+                              "buff", "buffs", "buffing", "buffed", "pull", "pulls", "pulled", "pulling"})
 
 
 def _start_place(tokens: list[str], j: int) -> int | None:

@@ -21,7 +21,8 @@ __all__ = ["Setting", "take_setting"]
 
 _COLOURS = "|".join(sorted(BACKGROUND_WORDS))
 _NOUNS = r"background|backdrop|floor|ground|surface|wall"
-_WORLD_NOUNS = _NOUNS + r"|screen|stage|sky|field|canvas|bg|pattern|board|frame|map|pitch|court|arena|void"
+_WORLD_NOUNS = (_NOUNS + r"|screen|stage|sky|field|canvas|bg|pattern|board|frame|map|pitch|court|arena|void|expanse|"
+                r"wilderness|land|kingdom|realm|world")
 # The old background may be named before it changes: "the white background turns black".
 _OLD_BACKGROUND = r"(?:(?:" + _COLOURS + r")\s+)?"
 
@@ -69,7 +70,8 @@ def _backgrounds(nouns: str, world: bool) -> _Backgrounds:
             # the passive before the bare copula: "is changed to checkered" names checkered, not "changed"
             r"switches|switched|fades|faded|(?:is|was|gets|got|has\s+been|had\s+been)\s+(?:now\s+)?(?:changed|turned|"
             r"switched|set|made|painted|coloured|colored)|is|was)(?:\s+now)?(?:\s+from\s+(?:a\s+|an\s+)?[a-z-]+)?"
-            r"(?:\s+(?:to|into))?\s+(?:a\s+|an\s+)?([a-z-]+)(?:\s+(?:one|colou?r|" + nouns + r"))?\b|"
+            r"(?:\s+(?:to|into))?\s+(?:a\s+|an\s+)?(?:all\s+|completely\s+|totally\s+|fully\s+)?([a-z-]+)"
+            r"(?:\s+(?:one|colou?r|" + nouns + r"))?\b|"
             # "the scene switches to a checkered floor": a change of scene to a background phrase
             r"\b(?:the\s+)?(?:scene|setting)\s+(?:turns|turned|changes|changed|switches|switched|shifts|shifted|cuts|"
             r"cut|moves|moved)\s+(?:to|into)\s+(?:a\s+|an\s+|the\s+)?([a-z-]+)\s+(?:" + nouns + r")\b"))
@@ -82,7 +84,7 @@ _SHAPES_STORY = _backgrounds(_WORLD_NOUNS, world=True)
 
 # -- a shapes story's backgrounds only ------------------------------------------------------------------------
 # Ordered: "Make the background white.", "set the backdrop to grey".
-_ORDERED = re.compile(r"\b(?:make|set|paint|turn|change|switch)\s+the\s+(?:background|backdrop|screen|bg)\s+"
+_ORDERED = re.compile(r"\b(?:make|set|paint|turn|change|switch|swap)\s+the\s+(?:background|backdrop|screen|bg)\s+"
                       r"(?:to\s+)?("
                       + _COLOURS + r")\b")
 # Any verb that takes the background "to" a colour: "the backdrop flips to white", "shifts into grey".
@@ -119,6 +121,8 @@ _CAMERA_MOVE = re.compile(
     r"((?:pan|sweep|mov|turn|swing|tilt|zoom|track|drift|glid|slid|shift|go|went)[a-z]*)\s+(?:[a-z]+ly\s+)?"
     r"(?:back\s+|off\s+)?"
     r"(?:to\s+the\s+)?(left|right|up|down|in|out|leftwards?|rightwards?|upwards?|downwards?)\b")
+# The camera ordered about: "pan the camera left", "swing the camera to the right".
+_CAMERA_ORDERED = re.compile(r"\b(?:pans?|swings?|sweeps?|moves?)\s+the\s+camera\s+(?:to\s+the\s+)?(left|right)\b")
 # A pan whose subject was the camera of the clause before: "The camera pans right, then pans left."
 _BARE_PAN = re.compile(r"^\s*(?:and\s+)?(?:then\s+)?(?:it\s+)?((?:pan|sweep)(?:s|ned|ning|ed|ing)?|swept)\s+"
                        r"(?:[a-z]+ly\s+)?(?:back\s+)?(?:to\s+the\s+)?(left|right)\b")
@@ -126,10 +130,11 @@ _CAMERA_STATIC = re.compile(
     r"\b(?:(?:as|while|and|with|from|using|through)\s+)?(?:(?:a|an|the)\s+)?"
     r"(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
     r"\bunder\s+(?:a|the)\s+(?:static|fixed|steady|still|stationary|locked)\s+camera\b|"
-    r"\b(?:(?:the\s+)?camera\s+locked|stop\s+the\s+camera)\b|"
+    r"\b(?:(?:the\s+)?camera\s+locked|stop\s+the\s+camera|hold\s+the\s+camera\s+(?:steady|still))\b|"
     r"\b(?:(?:the\s+camera\s+)?(?:settles|holds|cuts)\s+(?:into|on|to)\s+)?(?:a\s+)?(?:static|still|fixed|locked)\s+"
     r"(?:shot|frame)\b|"
-    r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|held|was|stayed|remained|keeps|kept)\s+"
+    r"\b(?:(?:as|while|and|with)\s+)?the\s+camera\s+(?:is|stays|remains|holds|held|was|stayed|remained|keeps|kept|goes|"
+    r"went|becomes|turns)\s+(?:held\s+|kept\s+)?"
     r"(?:static|still|fixed|steady|stationary)\b|"
     r"\b(?:(?:as|while|and)\s+)?the\s+camera\s+(?:does\s+not|doesn't|did\s+not|didn't)\s+move\b|"
     r"\bwith\s+the\s+camera\s+(?:now\s+)?(?:static|still|fixed|steady|stationary|locked|holding\s+(?:still|steady))\b|"
@@ -185,6 +190,7 @@ def take_setting(text: str, world: bool = False) -> tuple[str, Setting]:
     patterns = _SHAPES_STORY if world else _ANY_STORY
     text = _CAMERA_GOES_ON.sub(" ", text)
     text = _CAMERA_MOVE.sub(camera, text)
+    text = _CAMERA_ORDERED.sub(camera, text)
     text = _BARE_PAN.sub(camera, text)
     text = _CAMERA_STATIC.sub(static, text)
     if world:

@@ -29,7 +29,7 @@ NOUN_CLASSES: tuple[frozenset[str], ...] = (
 KNOWN_NOUNS: frozenset[str] = frozenset().union(*NOUN_CLASSES)
 # Heads that name no kind of thing: "the red one", "the blue shape" match by adjectives alone.
 GENERIC_NOUNS: frozenset[str] = frozenset({"one", "shape", "object", "thing", "shapes", "objects", "things", "ones",
-                                           "specimen", "specimens", "figure", "figures"})
+                                           "specimen", "specimens", "figure", "figures", "subject"})
 # Heads that "he" / "she" refer to (and "it" does not, when anything else fits).
 PERSON_NOUNS: frozenset[str] = frozenset({
     "man", "woman", "boy", "girl", "child", "kid", "person", "baby", "king", "queen", "prince", "princess",
@@ -290,7 +290,8 @@ BACKGROUND_WORDS: dict[str, str] = {
 }
 BACKGROUND_NOUNS: frozenset[str] = frozenset({"background", "backdrop", "floor", "ground", "surface", "wall",
                                               "screen", "stage", "sky", "field", "canvas", "bg", "pattern", "board",
-                                              "frame", "map", "pitch", "court", "arena", "void"})
+                                              "frame", "map", "pitch", "court", "arena", "void", "expanse",
+                                              "wilderness", "land", "kingdom", "realm", "world"})
 CAMERA_NOUNS: frozenset[str] = frozenset({"camera", "view", "shot"})
 CAMERA_MOVES: dict[str, str] = {"pan": "pan", "sweep": "pan", "move": "pan", "turn": "pan", "swing": "pan",
                                 "drift": "pan", "glide": "pan", "slide": "pan", "shift": "pan", "go": "pan",
