@@ -916,6 +916,8 @@ def test_shot_language_and_hurried_typing(story, expected):
      ["a big yellow square bouncing on a checkered background as the camera pans left"]),
     ("It's the yellow circle and the purple square on a gray pitch! Then the purple square balloons in size!",
      ["a yellow circle and a purple square on a gray background", "a purple square growing on a gray background"]),
+    # a balloon is a thing: "blows up a red balloon" keeps it
+    ("A girl blows up a red balloon until it pops.", ["a girl blowing up a red balloon"]),
 ])
 def test_stories_in_many_voices(story, expected):
     assert prompts(story) == expected

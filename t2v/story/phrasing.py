@@ -131,6 +131,8 @@ def _motion_at(words: list[str]) -> tuple[str, int] | None:
         return "still", 2
     if first in COPULAS and rest[:2] == ["at", "rest"]:
         return "still", 3
+    if first in ("balloons", "ballooned", "ballooning") and rest[:2] in (["in", "size"], ["up"]):
+        return "grow", 1 + len(rest[:2] if rest[:1] == ["in"] else rest[:1])  # the verb, never the noun "balloon"
     if base in MOVE_VERBS:
         if rest[:3] == ["up", "and", "down"]:
             return "bounce", 4

@@ -255,7 +255,8 @@ def _names_known(tokens: list[str], i: int) -> bool:
 
 def _adverb_at(tokens: list[str], k: int) -> bool:
     """Whether ``tokens[k]`` is an adverb before a verb: "just", "still", "slowly"."""
-    return k < len(tokens) and (tokens[k] in ("just", "still", "then", "also") or tokens[k].endswith("ly"))
+    return k < len(tokens) and (tokens[k] in ("just", "still", "then", "also") or (
+        tokens[k].endswith("ly") and not verb_like(tokens, k)))  # "slowly", not "fly"
 
 
 def _background_by_pronoun(tokens: list[str]) -> str | None:

@@ -135,7 +135,7 @@ REGULAR_VERBS: frozenset[str] = frozenset("""
     appear arrive ascend bark blink bob bounce burst carry change chase climb close color colour continue contract
     blush cook crawl cry dance dash deflate descend disappear drift drop dwindle dye emerge enlarge enter exit expand
     explode fade inflate puff
-    balloon charge dart decrease float flow follow freeze glide glow halt head increase pulse sprint strafe translate
+    charge dart decrease float flow follow freeze glide glow halt head increase pulse sprint strafe translate
     zip hide hop hover jog jump kick land laugh look march melt move nod
     leap open paddle paint pan pause play pull push race reach recolor recolour remain rest return roll rotate rush sail
     settle shake shift skip smile start stay stop stretch stroll sweep switch tilt track travel tumble turn twirl
@@ -249,7 +249,7 @@ MOTION_VERBS: dict[str, str] = {
     "descend": "down", "bounce": "bounce", "hop": "bounce", "jump": "bounce", "bob": "bounce", "leap": "bounce",
     "grow": "grow", "expand": "grow", "swell": "grow", "enlarge": "grow", "shrink": "shrink",
     "contract": "shrink", "dwindle": "shrink", "deflate": "shrink", "inflate": "grow", "puff": "grow", "stop": "still",
-    "halt": "still", "freeze": "still", "balloon": "grow", "increase": "grow", "decrease": "shrink",
+    "halt": "still", "freeze": "still", "increase": "grow", "decrease": "shrink",
 }
 # Places that name a direction after "to the" / "toward the": "heads toward the bottom" moves down.
 DIRECTION_PLACES: dict[str, str] = {"top": "up", "bottom": "down"}
