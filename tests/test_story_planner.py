@@ -993,3 +993,35 @@ def test_storytellers_announcers_and_lab_logs(story, expected):
 ])
 def test_fairy_tales_stage_directions_and_commentary(story, expected):
     assert prompts(story) == expected
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    # character voices: asides "a big one", "a wee one", dropped g's, a pirate's "be", a robot's and a cook's
+    # openings, a camera that "comes to rest", "the whole piece", a likeness to the clause's end
+    ("Then the purple circle, a big one, just stands still.", ["a big purple circle staying still"]),
+    ("The background be black. A green square, a wee one, drifts to the right.",
+     ["a small green square moving right on a black background"]),
+    ("Arr, a big red triangle be sailin' left on a gray background. Then a small yellow circle starts bouncin'.",
+     ["a big red triangle moving left on a gray background", "a small yellow circle bouncing on a gray background"]),
+    ("Then a small orange square climbs up like a sailor up the rigging.", ["a small orange square moving up"]),
+    ("Two players out there on black: a big orange square and a small purple triangle. Then the triangle darts up.",
+     ["a big orange square and a small purple triangle on a black background",
+      "a small purple triangle moving up on a black background"]),
+    ("A red triangle moves down on a checkered floor as the camera pans right. Lastly, the camera comes to rest, "
+     "static, as the red triangle grows.",
+     ["a red triangle moving down on a checkered background as the camera pans right",
+      "a red triangle growing on a checkered background with a static camera"]),
+    ("Here we have a big blue circle that shrinks on a gray background. That is the whole piece.",
+     ["a big blue circle shrinking on a gray background"]),
+    ("Scanning: a big orange square bounces on a black background. Next, it moves right. End of report.",
+     ["a big orange square bouncing on a black background", "a big orange square moving right on a black "
+                                                            "background"]),
+    ("Step one: yellow square, size big, remains still on a gray background. Step two: it shrinks.",
+     ["a big yellow square staying still on a gray background", "a big yellow square shrinking on a gray background"]),
+    ("So the background's checkered, the camera's panning right, and a small yellow triangle is sliding right too.",
+     ["a small yellow triangle moving right on a checkered background as the camera pans right"]),
+    ("Lowkey the vibe here is a gray background with a purple circle just chilling. Then it goes up, fr.",
+     ["a purple circle on a gray background", "a purple circle moving up on a gray background"]),
+])
+def test_more_character_voices(story, expected):
+    assert prompts(story) == expected

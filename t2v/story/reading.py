@@ -44,7 +44,7 @@ _IS_CONTRACTION = re.compile(r"\b(here|there|it|that)'s\b")
 # background's colour" stays a possessive).
 _SETTING_CONTRACTION = re.compile(
     r"\b(background|backdrop|screen)'s(?=\s+(?:now\s+)?(?:" + "|".join(sorted(BACKGROUND_WORDS)) + r")\b)|"
-    r"\b(camera)'s(?=\s+(?:now\s+|not\s+)?(?:static|still|fixed|steady|stationary|locked|moving)\b)")
+    r"\b(camera)'s(?=\s+(?:now\s+|not\s+)?(?:static|still|fixed|steady|stationary|locked|moving|panning)\b)")
 _CONNECTIVE = re.compile(
     r"(?:,\s*)?\b(?:and\s+)?(?:at\s+first|first\s+of\s+all|in\s+the\s+beginning|to\s+begin\s+with|then|"
     r"initially|originally|at\s+the\s+(?:start|outset)|to\s+start(?:\s+with)?|"
@@ -65,14 +65,20 @@ _CONNECTIVE = re.compile(
 _CASUAL_WORDS = {"theres": "there is", "thats": "that is", "vs": "and", "versus": "and"}
 _CASUAL = re.compile(r"\b(?:theres|thats|vs|versus|lol|lmao|lmfao|omg|ngl|tbh|haha|hehe|gg|folks|sweetheart|whatever|"
                      r"uh\s+oh|bless\s+it|ladies\s+and\s+gentlemen|what\s+(?:a|an)\s+[a-z]+(?:\s+by)?|what(?:'s|\s+is)\s+this|wow|"
-                     r"my\s+favou?rite(?:\s+one)?\s+(?:was|is)|here\s+we\s+go)\b")
+                     r"my\s+favou?rite(?:\s+one)?\s+(?:was|is)|here\s+we\s+go|look\s+at\s+(?:that|this)\s+[a-z]+|"
+                     r"arr|ahoy|matey|yo\s+ho|shiver\s+me\s+timbers|beep\s+boop|end\s+of\s+(?:report|transmission|"
+                     r"sequence|story)|executing\s+sequence|step\s+(?:one|two|three|four|five|\d+)|fr|no\s+cap|lowkey|"
+                     r"deadass|the\s+vibe(?:\s+here)?\s+is|here\s+we\s+have)\b")
 # A listener or reader addressed, and times that show nothing: "Listeners, ...", "..., dear,", "then one day".
 _ADDRESSED = re.compile(
     r"(?:^|(?<=[,.!?;:]))\s*(?:listeners|viewers|everyone|friends|kids|dear|child|sweetie)\s*(?=[,.!?;])|"
     r"\bone\s+(?:day|morning|night|evening|afternoon)\b|\blet\s+me\s+tell\s+you\s+about\b|\bwhen\s+i\s+was\s+young\b")
 # A setting said first in a sentence, without its article: "Background then changed to black."
 _BARE_SETTING_START = re.compile(r"(^|[.!?;]\s+)(background|backdrop|screen|camera)\b")
-_THATS_IT = re.compile(r"\bthat(?:'s|\s+is)\s+(?:literally\s+|just\s+|all\s+)?(?:it|all)\b")
+_THATS_IT = re.compile(r"\bthat(?:'s|\s+is)\s+(?:literally\s+|just\s+|all\s+)?"
+                       r"(?:it|all|the\s+(?:whole\s+)?(?:piece|end|story))\b")
+# A dropped g: "bouncin'", "pannin'" (a pirate, a cowboy).
+_DROPPED_G = re.compile(r"\b([a-z]+)in'(?=\s|[,.!?;:]|$)")
 _AS_IF = re.compile(r",?\s*\bas\s+(?:if|though)\b[^,.;!?]*")
 _SAME_TIME = re.compile(r",?\s*\b(?:at\s+the\s+same\s+(?:time|moment)|simultaneously)\b,?")
 # A sentence after a semicolon that happens at the same time joins the one before: "...; a square slides left at
@@ -90,6 +96,7 @@ def sentences(story: str, world: bool = False) -> list[str]:
     if world:
         text = _CASUAL.sub(lambda m: _CASUAL_WORDS.get(m.group(0), " "), text)  # "theres", "vs", "lol"
         text = _THATS_IT.sub(" ", text)  # "that's literally it": the story's end, no scene
+        text = _DROPPED_G.sub(r"\1ing", text)
         text = _ADDRESSED.sub(" ", text)
         text = _BARE_SETTING_START.sub(r"\1the \2", text)
         text = _SETTING_CONTRACTION.sub(lambda m: f"{m.group(1) or m.group(2)} is", text)
@@ -283,7 +290,7 @@ def noun_phrase(tokens: list[str], i: int) -> NounPhrase | None:
 
 # Words an aside of colour and size words may hold besides them: "kinda small", "bright orange", "colored green".
 _ASIDE_WORDS = frozenset({"kinda", "quite", "very", "rather", "pretty", "fairly", "bright", "pale", "dark", "light",
-                          "deep", "colored", "coloured", "painted"})
+                          "deep", "colored", "coloured", "painted", "a", "an", "one", "size"})
 
 
 def subject_phrase(tokens: list[str], i: int) -> NounPhrase | None:

@@ -403,8 +403,9 @@ def _named_list(tokens: list[str]) -> list[str]:
             return tokens[:k] + listed + tokens[end + 1:]
     for k in range(len(tokens)):  # "two shapes share the screen: a triangle rising and a circle sinking"
         general = noun_phrase(tokens, k)
-        if general is None or general.head not in GENERIC_NOUNS or not general.plural or "," not in tokens[k:]:
-            continue
+        if (general is None or general.pronoun is not None or world_noun(general.head) or not general.plural
+                or "," not in tokens[k:]):
+            continue  # "two players out there on black: a big square and a small triangle"
         comma = tokens.index(",", k)
         rest = tokens[comma + 1:]
         first = noun_phrase(rest, 0)
@@ -807,7 +808,9 @@ class _Story:
                 continue
             if self.world and tokens[j] == "like" and (np := noun_phrase(tokens, j + 1)) is not None and (
                     np.pronoun is None):
-                j = np.end  # "hops like a rubber ball": a likeness, no second thing
+                # "hops like a rubber ball", "climbs up like a sailor up the rigging": a likeness, to the clause's end
+                j = next((k for k in range(np.end, len(tokens)) if tokens[k] in (",", "and", "while", "as")),
+                         len(tokens))
                 continue
             if self.world and tokens[j] == "after" and tokens[j + 1:j + 2] in (["it"], ["them"]) and j + 2 == len(
                     tokens):

@@ -18,7 +18,7 @@ COLORS: frozenset[str] = frozenset({
     "turquoise", "beige", "maroon",
 })
 SIZES: frozenset[str] = frozenset({
-    "small", "little", "tiny", "miniature", "lil", "big", "huge", "large", "giant", "enormous", "medium",
+    "small", "little", "tiny", "miniature", "lil", "wee", "big", "huge", "large", "giant", "enormous", "medium",
 })
 # Nouns that name the same thing in the shapes world; "the circle" may refer back to "a ball".
 NOUN_CLASSES: tuple[frozenset[str], ...] = (
@@ -29,7 +29,8 @@ NOUN_CLASSES: tuple[frozenset[str], ...] = (
 KNOWN_NOUNS: frozenset[str] = frozenset().union(*NOUN_CLASSES)
 # Heads that name no kind of thing: "the red one", "the blue shape" match by adjectives alone.
 GENERIC_NOUNS: frozenset[str] = frozenset({"one", "shape", "object", "thing", "shapes", "objects", "things", "ones",
-                                           "specimen", "specimens", "figure", "figures", "subject"})
+                                           "specimen", "specimens", "figure", "figures", "subject", "players",
+                                           "units", "suspects"})
 # Heads that "he" / "she" refer to (and "it" does not, when anything else fits).
 PERSON_NOUNS: frozenset[str] = frozenset({
     "man", "woman", "boy", "girl", "child", "kid", "person", "baby", "king", "queen", "prince", "princess",
@@ -85,13 +86,15 @@ RELATIONS: tuple[tuple[str, str], ...] = (
 )
 # Subjects that are the video itself: "The scene opens with a ball...", "The video shows a box..." present
 # what follows them, like :data:`PRESENTATIVES`.
-SCENE_NOUNS: frozenset[str] = frozenset({"scene", "video", "clip", "story", "film", "movie", "animation"})
+SCENE_NOUNS: frozenset[str] = frozenset({"scene", "video", "clip", "story", "film", "movie", "animation", "work",
+                                         "piece", "painting"})
 # Relative pronouns: "a triangle that rises" is a triangle rising.
 RELATIVE_PRONOUNS: frozenset[str] = frozenset({"that", "which", "who"})
 # Verbs that present what the story shows rather than tell of it: "Picture a red ball...", "Look at a box...".
 PRESENTATIVES: frozenset[str] = frozenset({
     "picture", "imagine", "envision", "visualize", "visualise", "watch", "see", "behold", "look", "meet", "consider",
-    "show", "display", "draw", "make", "let", "notice", "observe", "spot",
+    "show", "display", "draw", "make", "let", "notice", "observe", "spot", "detect", "add", "take", "introduce",
+    "present",
 })
 # Who watches with a presentative: "we see a ball", "you can watch it fall".
 VIEWERS: frozenset[str] = frozenset({"we", "you", "i"})
@@ -269,7 +272,7 @@ COLOR_FAMILY: dict[str, str] = {
     "cobalt": "blue", "azure": "blue", "sapphire": "blue", "navy": "blue", "violet": "purple", "lilac": "purple",
     "lavender": "purple", "grey": "gray", "silver": "gray", "ivory": "white",
 }
-SIZE_FAMILY: dict[str, str] = {"little": "small", "tiny": "small", "miniature": "small", "lil": "small",
+SIZE_FAMILY: dict[str, str] = {"little": "small", "tiny": "small", "miniature": "small", "lil": "small", "wee": "small",
                                "huge": "big",
                                "large": "big", "giant": "big", "enormous": "big"}
 STILL_ADJECTIVES: frozenset[str] = frozenset({"still", "motionless", "stationary", "immobile", "put"})
