@@ -10,8 +10,8 @@ entities); an entity keeps its colour and size until the story changes them; the
 camera carry over until changed; null means the story has not said it (not checked). An opening that only shows
 the entities ("There is a big red ball on white. It rolls left.") may be a scene of its own or part of the first
 event: writers differ, and both are accepted (merged, the first event's scene may list the opening's other shapes
-or not, as writers differ there too). The world pans only over
-its checkered background, so a gold pan over a plain background is not checked either (no caption can show it).
+or not, as writers differ there too). The world pans only over its checkered background, so a gold pan over a plain
+background is not checked either (no caption can show it).
 
 A story counts as correct when the planner writes the gold number of scenes and every scene's prompt,
 read by :func:`t2v.world.parser.parse_caption`, gives exactly the gold objects (colour and shape; size
@@ -151,7 +151,8 @@ def planner_accuracy(planner: Any, stories: list[Story], failures: list[str] | N
                     problem = scene_problem(prompt, want)
                     if problem is not None and i == 0 and opening is not None and (idle := _shapes_of(opening, prompt)):
                         # writers differ here too: the shapes the opening showed may stay in the first event's scene
-                        problem = scene_problem(f"{prompt} and {idle}", want) and problem
+                        if scene_problem(f"{prompt} and {idle}", want) is None:
+                            problem = None
                     scenes_total += 1
                     scenes_right += problem is None
                     if problem is not None:

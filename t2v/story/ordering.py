@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .reading import has_event, noun_phrase, tokenize, verb_like
+from .reading import has_event, noun_phrase, participle_at, tokenize
 from .vocabulary import KNOWN_NOUNS, base_of, participle_of_base, singular
 
 __all__ = ["in_time_order"]
@@ -95,8 +95,7 @@ def _subject_first(earlier: str, later: str) -> list[str]:
 
 def _participle_first(text: str) -> bool:
     """Whether ``text`` starts with a verb's -ing form ("gliding to the right")."""
-    tokens = tokenize(text)
-    return bool(tokens) and tokens[0].endswith("ing") and verb_like(tokens, 0)
+    return participle_at(tokenize(text), 0)
 
 
 def _starts_event(text: str) -> bool:

@@ -210,6 +210,11 @@ def _ends_phrase(word: str) -> bool:
             or word in DISCOURSE or word in SINGULAR_PRONOUNS or word in PLURAL_PRONOUNS)
 
 
+def participle_at(tokens: list[str], k: int) -> bool:
+    """Whether ``tokens[k]`` is a verb's -ing form ("gliding to the right", "bouncing on a grey floor")."""
+    return k < len(tokens) and tokens[k].endswith("ing") and verb_like(tokens, k)
+
+
 def verb_like(tokens: list[str], k: int) -> bool:
     """Whether ``tokens[k]`` is a verb: a known verb form, or an -s word not followed by a known verb
     ("a dog barks" but "brown dogs bark"): no POS tagger, so this is a guess for unknown words."""

@@ -28,6 +28,7 @@ from .reading import (
     NounPhrase,
     clauses,
     noun_phrase,
+    participle_at,
     sentences,
     subject_phrase,
     tokenize,
@@ -102,10 +103,8 @@ def _main_clause(tokens: list[str], i: int) -> int | None:
         return None
     comma = tokens.index(",", i)
     subject = noun_phrase(tokens, comma + 1)
-    if subject is None:
-        return None
-    verb = subject.end + _adverb_at(tokens, subject.end)  # "when it reached the top, it slowly shrank"
-    return comma + 1 if verb_like(tokens, verb) else None
+    # "when it reached the top, it slowly shrank"
+    return comma + 1 if subject is not None and _verb_at(tokens, subject.end, quantifiers=False) else None
 
 
 def _opening(tokens: list[str], i: int, world: bool = False) -> tuple[list[str], int] | None:
@@ -117,8 +116,7 @@ def _opening(tokens: list[str], i: int, world: bool = False) -> tuple[list[str],
     means the clause has none. In a shapes story (``world``) a participle set off by a comma is the subject's
     event ("Bouncing on a grey floor, a circle ...").
     """
-    if (world and i < len(tokens) and tokens[i].endswith("ing") and verb_like(tokens, i)
-            and (main := _main_clause(tokens, i)) is not None):
+    if world and participle_at(tokens, i) and (main := _main_clause(tokens, i)) is not None:
         return tokens[i:main - 1], main  # "Bouncing on a grey floor, a circle ...": the participle is its event
     k = i
     while k < len(tokens):
@@ -135,9 +133,7 @@ def _opening(tokens: list[str], i: int, world: bool = False) -> tuple[list[str],
             # a place or a relation ("Next to a red disc, a box shrinks") belongs to the event
             kept = (tokens[i] in PREPOSITIONS and tokens[i] != "without") or relation_at(tokens, i) is not None
             return [t for t in tokens[i:k] if t not in (",", "and")] if kept else [], k
-        end = np.end  # "Slowly a ball and a box fall": the subjects joined by "and" end where the verb starts
-        while tokens[end:end + 1] == ["and"] and (more := noun_phrase(tokens, end + 1)) is not None:
-            end = more.end
+        end = _subjects_end(tokens, np)  # "Slowly a ball and a box fall": the verb is after both
         if k > i and end < len(tokens) and _verb_at(tokens, end):
             return [], k
         k = np.end  # a noun phrase inside the opening ("in the park"): read on past it
@@ -177,9 +173,7 @@ def _first_subject(tokens: list[str]) -> int | None:
     for k in range(1, len(tokens)):
         np = noun_phrase(tokens, k)
         if np is not None and np.pronoun is None:
-            end = np.end  # "a cube and a wedge (both) slide", "a cube that slides"
-            while tokens[end:end + 1] == ["and"] and (more := noun_phrase(tokens, end + 1)) is not None:
-                end = more.end
+            end = _subjects_end(tokens, np)  # "a cube and a wedge (both) slide", "a cube that slides"
             relative = tokens[end:end + 1] and tokens[end] in RELATIVE_PRONOUNS
             if _verb_at(tokens, end + bool(relative)):
                 return k
@@ -196,10 +190,20 @@ def _following_event(tokens: list[str]) -> list[str]:
     return tokens if _verb_at(tokens, 0) else []
 
 
-def _verb_at(tokens: list[str], k: int) -> bool:
-    """A verb at ``tokens[k]``, or after an adverb or a quantifier there ("just sits", "both move")."""
-    return verb_like(tokens, k) or ((_adverb_at(tokens, k) or tokens[k:k + 1] in (["both"], ["all"]))
+def _verb_at(tokens: list[str], k: int, quantifiers: bool = True) -> bool:
+    """A verb at ``tokens[k]``, or after an adverb there ("just sits"), or after a quantifier ("both move") unless
+    ``quantifiers`` is off."""
+    return verb_like(tokens, k) or ((_adverb_at(tokens, k) or (quantifiers and tokens[k:k + 1] in (["both"], ["all"])))
                                     and verb_like(tokens, k + 1))
+
+
+def _subjects_end(tokens: list[str], np: NounPhrase) -> int:
+    """Where a noun phrase and the ones joined to it by "and" end: "a cube and a wedge" of "a cube and a wedge
+    slide"."""
+    end = np.end
+    while tokens[end:end + 1] == ["and"] and (more := noun_phrase(tokens, end + 1)) is not None:
+        end = more.end
+    return end
 
 
 def _named(tokens: list[str]) -> list[NounPhrase]:
@@ -216,12 +220,16 @@ def _named(tokens: list[str]) -> list[NounPhrase]:
     return found
 
 
+# Besides "now", the words that open an aside giving a new look in a shapes story: "suddenly big", "both small".
+_LOOK_MARKERS = ("suddenly", "both", "all", "looking")
+
+
 def _now_look(tokens: list[str], world: bool = False) -> tuple[list[str], list[str]]:
     """A clause without its "now <look>" aside, and the look: "the triangle, now large, hops" -> "the triangle
     hops" and ["large"]. The aside is set off by commas (or starts the clause), or follows "the" ("the now-tiny
     circle"), and holds colour and size words."""
     for k, word in enumerate(tokens):
-        if word != "now" and not (world and word in ("suddenly", "both", "all", "looking")):
+        if word != "now" and not (world and word in _LOOK_MARKERS):
             continue
         end = k + 1
         while end < len(tokens) and (tokens[end] in COLORS or tokens[end] in SIZES or tokens[end] == "and"):
@@ -310,7 +318,7 @@ def _fronted_look(tokens: list[str]) -> list[str]:
                and (tokens[end] != "," or noun_phrase(tokens, end + 1) is None)):
             end += 1  # "purple and proud, a square", "big, red and round, a ball": words that are no thing, no verb
         look = [t for t in tokens[k:end] if t in COLORS or t in SIZES]
-        if tokens[k] in ("now", "suddenly", "looking", "both", "all", "just"):
+        if tokens[k] in ("now", "just", *_LOOK_MARKERS):
             look = []  # "now small, the circle ...": a change, read by _now_look
         np = noun_phrase(tokens, end + 1) if tokens[end:end + 1] == [","] else None
         if (not k or tokens[k - 1] in (",", "and")) and look and np is not None and np.pronoun is None and (
@@ -424,8 +432,7 @@ def _absolute_with(tokens: list[str]) -> list[str]:
     subject = noun_phrase(tokens, 0)
     inner = noun_phrase(tokens, w + 1)
     if (subject is None or subject.pronoun != "they" or inner is None or inner.pronoun is not None
-            or inner.end >= len(tokens) or not tokens[inner.end].endswith("ing") or not verb_like(tokens, inner.end)
-            or len(_named(tokens[w + 1:])) < 2):
+            or not participle_at(tokens, inner.end) or len(_named(tokens[w + 1:])) < 2):
         return tokens
     between = tokens[subject.end:w - 1]  # set off by a comma: "they swap, with ..."
     return tokens[w + 1:] if tokens[w - 1:w] == [","] and 1 <= len(between) <= 2 else tokens
@@ -530,6 +537,19 @@ _UP_GOES_NOWHERE = frozenset({"show", "shows", "showed", "shown", "showing", "po
                               "wake", "wakes", "woke", "waking", "cheer", "cheers", "cheered", "cheering",
                               "power", "powers", "powered", "powering", "line", "lines", "lined", "lining",
                               "buff", "buffs", "buffing", "buffed", "pull", "pulls", "pulled", "pulling"})
+
+
+def _purpose_end(tokens: list[str], j: int) -> int | None:
+    """Where a purpose that shows nothing ends, if one starts at the "to" of ``tokens[j]`` ("bounces to pass the
+    time"); None for a direction, a thing, a motion or a shape ("to the left", "to grow", "to meet the box")."""
+    nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
+    if (not nxt or nxt in DETERMINERS or nxt in DIRECTIONS or nxt in COLORS or nxt in SIZES or nxt in CONJUNCTIONS
+            or nxt in (",", "it", "them", "its") or noun_phrase(tokens, j + 1) is not None
+            or base_of(nxt) in _MOVING_VERBS):
+        return None
+    # it ends where the next clause starts ("... to keep up with it, as it ...")
+    end = next((k for k in range(j + 1, len(tokens)) if tokens[k] == "," or tokens[k] in CONJUNCTIONS), len(tokens))
+    return None if any(world_noun(np.head) for np in _named(tokens[j:end])) else end
 
 
 def _start_place(tokens: list[str], j: int) -> int | None:
@@ -827,14 +847,7 @@ class _Story:
             if tokens[j:j + 2] in (["a", "bit"], ["at", "all"]) and j and tokens[j - 1] in ("moving", "move", "moves"):
                 j += 2  # "not moving a bit", "not moving at all"
                 continue
-            nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
-            end = next((k for k in range(j + 1, len(tokens)) if tokens[k] == "," or tokens[k] in CONJUNCTIONS),
-                       len(tokens))  # a purpose ends where the next clause starts ("... to keep up, as it ...")
-            if (self.world and tokens[j] == "to" and nxt and nxt not in DETERMINERS and nxt not in DIRECTIONS
-                    and nxt not in COLORS and nxt not in SIZES and nxt not in CONJUNCTIONS
-                    and nxt not in (",", "it", "them", "its") and noun_phrase(tokens, j + 1) is None
-                    and base_of(nxt) not in _MOVING_VERBS and not any(world_noun(np.head) for np in _named(
-                        tokens[j:end]))):
+            if self.world and tokens[j] == "to" and (end := _purpose_end(tokens, j)) is not None:
                 j = end  # "bounces to pass the time": a purpose, which shows nothing ("rolls to meet the box" does)
                 continue
             start = _start_place(tokens, j) if self.world else None
@@ -992,8 +1005,7 @@ class _Story:
                 if tokens[j] in _SUBJECT_BREAKS:
                     k = j + 1 + (tokens[j + 1:j + 2] in (["and"], ["so"]))
                     nxt = noun_phrase(tokens, k)
-                    if nxt is not None and (verb_like(tokens, nxt.end) or _adverb_at(tokens, nxt.end)
-                                            and verb_like(tokens, nxt.end + 1)):
+                    if nxt is not None and _verb_at(tokens, nxt.end, quantifiers=False):
                         break  # "... while the circle (just) keeps bouncing"
                 j += 1
             if leading and verb_like(leading, 0) and canonical_motions(tokens[i:j])[1]:

@@ -79,6 +79,8 @@ def _backgrounds(nouns: str, world: bool) -> _Backgrounds:
 
 
 # Words after "the background goes ..." that are the shape's motion, not a background.
+# The colour a change names first, the old one: "the grey background was quiet".
+_OLD_COLOUR = re.compile(r"\s*(?:the\s+)?(" + _COLOURS + r")\s")
 _NOT_BACKGROUNDS = frozenset({"up", "down", "left", "right", "away", "on", "off", "by", "past"})
 _ANY_STORY = _backgrounds(_NOUNS, world=False)
 _SHAPES_STORY = _backgrounds(_WORLD_NOUNS, world=True)
@@ -174,8 +176,8 @@ def take_setting(text: str, world: bool = False) -> tuple[str, Setting]:
         said = match.group(1) or match.group(2) or ""
         if said in _NOT_BACKGROUNDS or looks_like_verb(said):
             return match.group(0)  # "a ball on a black background goes down / is bouncing": the ball's event
-        value = background_value(match.group(1) or match.group(2))
-        old = re.match(r"\s*(?:the\s+)?(" + _COLOURS + r")\s", match.group(0))
+        value = background_value(said)
+        old = _OLD_COLOUR.match(match.group(0))
         if old is not None and value not in BACKGROUND_WORDS.values():
             value = BACKGROUND_WORDS[old.group(1)]  # "the grey background was quiet": grey, described
         setting.background = value
