@@ -1026,13 +1026,11 @@ class _Story:
         scene: list[_Part] = []
         last_group: tuple[list[Thing], list[Item]] = ([], [])
         self.clause_things = []
-        if self.world and tokens[:2] in (["cut", "to"], ["cut", "back"]) or tokens[:3] == ["hard", "cut", "to"]:
-            tokens = tokens[tokens.index("to") + 1 if "to" in tokens[:4] else 2:]  # "cut to a big blue square ..."
         if self.world:  # the ways people write about shapes: asides, clipped phrases, looks and motions put first
-            tokens = _fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(_comma_adjectives(
-                _fronted_verb(_causative(tokens))))))))
-        if self.world:
-            tokens = _fronted_arrival(tokens)
+            if tokens[:2] in (["cut", "to"], ["cut", "back"]) or tokens[:3] == ["hard", "cut", "to"]:
+                tokens = tokens[tokens.index("to") + 1 if "to" in tokens[:4] else 2:]  # "cut to a big blue square"
+            tokens = _fronted_arrival(_fronted_look(_absolute_with(_named_list(_one_and_one(_with_articles(
+                _comma_adjectives(_fronted_verb(_causative(tokens)))))))))
         tokens, look = _now_look(_fronted_direction(tokens), self.world)
         groups = self.subject_groups(tokens)
         while groups:
