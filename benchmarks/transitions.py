@@ -68,6 +68,13 @@ unless it says otherwise.
 
     python benchmarks/transitions.py [--split test|dev] [--pairs 30] [--steps 25] [--resample 2]
     python benchmarks/transitions.py --split dev --sweep
+    python benchmarks/transitions.py --split dev --references
+
+``--references`` scores bridges made in pixels, not by a model, on the same pairs (what the figures ask of any
+bridge): the linear crossfade; three-way dissolves through T's middle frame, (1 - τ_k)·crossfade_k + τ_k·T, for
+a few τ profiles; A's and B's objects kept opaque over a background that dissolves, swapped at the middle in
+one frame or faded over the middle two; and the crossfade encoded and decoded by the model's VAE. Each with its
+max jump ratio over the pairs whose two ends share a background and over the others.
 """
 
 from __future__ import annotations
@@ -178,6 +185,13 @@ def hard_cut(a_end: np.ndarray, b_start: np.ndarray, n: int) -> np.ndarray:
 
 
 
+def max_jump_ratio(pair: Pair, bridge: np.ndarray) -> float:
+    """The largest step from A's last frame through the bridge to B's first, over the even step."""
+    path = [pair.clip_a[-1], *bridge, pair.clip_b[0]]
+    steps = [diff(path[i], path[i + 1]) for i in range(len(path) - 1)]
+    return max(steps) / (diff(path[0], path[-1]) / (len(path) - 1))
+
+
 def bridge_figures(oracle: ShapesOracle, pairs: list[Pair], bridges: list[np.ndarray], *,
                    text: bool = True) -> dict[str, float]:
     """The four transition figures of a set of bridges (one per pair)."""
@@ -190,8 +204,7 @@ def bridge_figures(oracle: ShapesOracle, pairs: list[Pair], bridges: list[np.nda
         if text:
             aligned += hits(oracle, bridge[half - 1: half + 1], static_facts(pair.t))
         path = [a_end, *bridge, b_start]
-        steps = [diff(path[i], path[i + 1]) for i in range(n + 1)]
-        jumps.append(max(steps) / (diff(a_end, b_start) / (n + 1)))
+        jumps.append(max_jump_ratio(pair, bridge))
         consistency.append(np.mean([ssim(path[i], path[i + 1]) for i in range(n + 1)]))
     figures = {"endpoint_fidelity": np.mean(endpoint), "max_jump_ratio": np.mean(jumps),
                "max_jump_ratio_median": np.median(jumps)}
@@ -291,6 +304,74 @@ def ceilings(vae, oracle: ShapesOracle, pairs: list[Pair]) -> dict[str, float]:
              ("extend_alignment", ext))}
 
 
+THREE_WAY_PROFILES = ((0, .2, .4, .4, .2, 0), (.15, .35, .55, .55, .35, .15), (0, .3, .6, .6, .3, 0),
+                      (.3, .6, 1, 1, .6, .3))
+
+
+def three_way(pair: Pair, tau: tuple[float, ...]) -> np.ndarray:
+    """The crossfade from A's last frame to B's first, mixed with T's middle frame at weight ``tau[k]``."""
+    a_end, b_start = pair.clip_a[-1].astype(float), pair.clip_b[0].astype(float)
+    middle = render(pair.t)[FRAMES // 2 - 1].astype(float)
+    weight = np.arange(1, BRIDGE + 1) / (BRIDGE + 1)
+    frames = [(1 - t) * ((1 - w) * a_end + w * b_start) + t * middle for w, t in zip(weight, tau, strict=True)]
+    return np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+
+
+def objects_and_background(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A frame's object pixels (saturated: the world's backgrounds are grey) ``(H, W, 1)`` and its background
+    with the objects painted over in the background's median colour."""
+    pixels = frame.astype(float)
+    objects = (pixels.max(-1) - pixels.min(-1)) > 30
+    background = pixels.copy()
+    background[objects] = np.median(pixels[~objects], axis=0)
+    return objects[..., None].astype(float), background
+
+
+def opaque_swap(pair: Pair, fade: bool) -> np.ndarray:
+    """A's object then B's, opaque, over a background that dissolves evenly; swapped between the middle two
+    frames, or (``fade``) faded out and in across them."""
+    (in_a, bg_a), (in_b, bg_b) = objects_and_background(pair.clip_a[-1]), objects_and_background(pair.clip_b[0])
+    a_end, b_start = pair.clip_a[-1].astype(float), pair.clip_b[0].astype(float)
+    half = BRIDGE // 2
+    frames = []
+    for k in range(1, BRIDGE + 1):
+        w = k / (BRIDGE + 1)
+        show_a = {half: 2 / 3, half + 1: 1 / 3}.get(k, float(k <= half)) if fade else float(k <= half)
+        show_b = 1 - show_a
+        a_part, b_part = in_a * show_a, in_b * show_b * (1 - in_a * show_a)
+        frames.append(((1 - w) * bg_a + w * bg_b) * (1 - a_part) * (1 - in_b * show_b) + a_part * a_end
+                      + b_part * b_start)
+    return np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+
+
+def jump_by_background(pairs: list[Pair], bridges: list[np.ndarray]) -> dict[str, float]:
+    same, other = [], []
+    for pair, bridge in zip(pairs, bridges, strict=True):
+        (same if pair.a.background == pair.b.background else other).append(max_jump_ratio(pair, bridge))
+    return {"max_jump_ratio_same_background": round(float(np.mean(same)), 3) if same else None,
+            "max_jump_ratio_other_backgrounds": round(float(np.mean(other)), 3) if other else None}
+
+
+def references(args: argparse.Namespace) -> int:
+    """Pixel-made bridges on the split's pairs: what the figures ask of a bridge (module docstring)."""
+    pairs = sample_pairs(args.split, args.pairs)
+    oracle = ShapesOracle()
+    made = {"crossfade": [linear_dissolve(p.clip_a[-1], p.clip_b[0], BRIDGE) for p in pairs]}
+    for tau in THREE_WAY_PROFILES:
+        made["three_way_" + "_".join(f"{t:g}" for t in tau)] = [three_way(p, tau) for p in pairs]
+    made["opaque_swap"] = [opaque_swap(p, fade=False) for p in pairs]
+    made["opaque_swap_faded"] = [opaque_swap(p, fade=True) for p in pairs]
+    vae = load(args.model)[0].vae
+    made["crossfade_through_vae"] = [reconstruct(vae, bridge) for bridge in made["crossfade"]]
+    rows = {name: {**bridge_figures(oracle, pairs, bridges), **jump_by_background(pairs, bridges)}
+            for name, bridges in made.items()}
+    for name, row in rows.items():
+        print(name, row, file=sys.stderr)
+    print(json.dumps({"split": args.split, "pairs": len(pairs),
+                      "same_background_pairs": sum(p.a.background == p.b.background for p in pairs), **rows}))
+    return 0
+
+
 def load(model: str = "tiny-shapes") -> tuple[TransitionAnimateDiffPipeline, object]:
     from diffusers import AnimateDiffPipeline
 
@@ -340,8 +421,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="dev only: compare prompt placements and resampling")
     parser.add_argument("--guides", type=guide_pair, nargs="+", default=None, metavar="ENDS,MIDDLE",
                         help="with --sweep: compare these dissolve-guide strengths instead")
+    parser.add_argument("--references", action="store_true",
+                        help="score bridges made in pixels (crossfade, three-way dissolves, opaque swaps) instead")
     parser.add_argument("--model", default="tiny-shapes", help="model name or exported folder")
     args = parser.parse_args(argv)
+    if args.references:
+        if args.sweep or args.guides or args.resample:
+            parser.error("--references scores pixel-made bridges alone: drop --sweep, --guides and --resample")
+        return references(args)
     if args.guides and not args.sweep:
         parser.error("--guides goes with --sweep")
     if args.sweep:

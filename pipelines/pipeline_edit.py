@@ -24,9 +24,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..editing.attention import EditControl, EditWindows, RecordSource, attention_layers, check_window
 from ..editing.blend import blend_mask, to_pixels, union_mask
+from ..editing.composite import keep_outside, keep_subject, keep_unchanged, names_surroundings
 from ..editing.inversion import ddim_invert, null_text_optimise
 from ..editing.tokens import changed_words, token_indices, token_map
 from ..editing.tokens import word_weights as token_weights
@@ -161,6 +163,7 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         recompute_source: bool = True,
         whole_frame_above: float | None = DEFAULT_WHOLE_FRAME_ABOVE,
         whole_frame_window: tuple[float, float] = DEFAULT_WHOLE_FRAME_WINDOW,
+        keep_source_pixels: bool = True,
         output_type: str = "np",
         callback_on_step_end: Callable | None = None,
         return_dict: bool = True,
@@ -201,6 +204,13 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
                 pixels around a small object), which the model cannot join to a new surround. None: never.
             whole_frame_window: the window of the source's cross, self and temporal attention (each that is not
                 None) in a whole-frame edit, where attention alone keeps what is not edited.
+            keep_source_pixels: return the source's own pixels where the edit keeps them, instead of the VAE's
+                reconstruction of them: with a local blend, outside the mask (softened on a one-pixel rim); in a
+                whole-frame edit whose words describe the surroundings (a word of, or just before, a noun of
+                `t2v.editing.composite.SURROUND_NOUNS`: "black background"), the subject, keyed against the old
+                surround's colour in the cells the words' region leaves out (see `keep_subject`); and
+                everywhere, pixels the edit moved by no more than the VAE's error (`keep_unchanged`: 6 levels
+                of 255, mixed up to 16). No effect with `output_type="latent"`.
 
         Returns:
             [`EditPipelineOutput`]: the edited frames, the mask video, and the time each stage took.
@@ -268,9 +278,13 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
             path = ddim_invert(self.unet, backbone, clean, source_embeds, timesteps,
                                added_cond_kwargs=source_cond_kwargs, on_step=record.begin_step)
         inversion_seconds = time.perf_counter() - start
+        surround = None  # the surround words' region, when a whole-frame edit changes the surroundings
         if blending and whole_frame_above is not None and record.store is not None and record.store.count:
-            if float(self.word_region(record.store, blend_threshold).float().mean()) > whole_frame_above:
+            region = self.word_region(record.store, blend_threshold)
+            if float(region.float().mean()) > whole_frame_above:
                 blending, windows = False, whole_frame_windows
+                if names_surroundings(source_prompt, source_words):
+                    surround = region
         record.windows = windows
         record.drop_features_outside(windows, attention_layers(self.unet))
         stock = dict(self.unet.attn_processors)
@@ -348,14 +362,34 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         if output_type == "latent":
             out = latents
         else:
-            out = self.video_processor.postprocess_video(video=self.decode_latents(latents, 16),
-                                                         output_type=output_type)
+            video = self.decode_latents(latents, 16)
+            if keep_source_pixels:
+                source = torch.from_numpy(frames_uint8).permute(3, 0, 1, 2)[None].to(video) / 127.5 - 1.0
+                if masks:
+                    video = keep_outside(video, source, torch.from_numpy(mask_video).to(video))
+                elif surround is not None:
+                    video = self.with_subject_kept(video, frames_uint8, surround)
+                video = keep_unchanged(video, source)
+            out = self.video_processor.postprocess_video(video=video, output_type=output_type)
         self.maybe_free_model_hooks()
         if not return_dict:
             return out, mask_video
         return EditPipelineOutput(frames=out, mask=mask_video, inversion_seconds=inversion_seconds,
                                   null_text_seconds=null_seconds, edit_seconds=edit_seconds,
                                   token_mode=mapping.mode, source_words=source_words, target_words=target_words)
+
+    def with_subject_kept(self, video: torch.Tensor, source: np.ndarray, surround: torch.Tensor) -> torch.Tensor:
+        """The decoded video ``(1, C, F, H, W)`` in [-1, 1] with the source's subject put back (see
+        :func:`t2v.editing.composite.keep_subject`); the surround region ``(F, h, w)`` gives up a one-cell
+        margin around the subject's cells first, so a subject cell's neighbours are searched too."""
+        height, width = source.shape[1:3]
+        subject_cells = F.max_pool2d((1 - surround.float().cpu())[:, None], 3, stride=1, padding=1)[:, 0]
+        around = to_pixels(1 - subject_cells, height, width).numpy() > 0.5
+        edited = np.rint(((video[0].permute(1, 2, 3, 0).float().cpu().numpy() + 1) * 127.5).clip(0, 255))
+        kept = keep_subject(edited.astype(np.uint8), source, around)
+        if kept is None:
+            return video
+        return torch.from_numpy(kept).permute(3, 0, 1, 2)[None].to(video) / 127.5 - 1.0
 
     def current_mask(self, record: RecordSource, control: EditControl, threshold: float) -> torch.Tensor:
         """The local-blend mask ``(F, h, w)``: the source words' region (over the inversion) united with

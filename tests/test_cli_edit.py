@@ -39,6 +39,17 @@ def test_edit_writes_the_video_and_the_mask(tiny_model_dir, clip_path, tmp_path,
     assert "red -> green (replace)" in printed and "wrote" in printed
 
 
+def test_no_keep_source_writes_the_decoding_where_the_source_was_kept(clip_path, tmp_path):
+    """On tiny-shapes (a colour edit keeps a local blend): by default the kept part is the source's pixels."""
+    outs = [tmp_path / "kept.gif", tmp_path / "decoded.gif"]
+    for out, extra in zip(outs, ([], ["--no-keep-source"]), strict=True):
+        assert main(["edit", str(clip_path), "--source", SOURCE, "--target", TARGET, "-o", str(out),
+                     "--steps", "4", *extra]) == 0
+    kept, decoded, source = read_video(outs[0]), read_video(outs[1]), read_video(clip_path)
+    error = [np.abs(video.astype(int) - source.astype(int)).mean() for video in (kept, decoded)]
+    assert error[0] < error[1]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--target", TARGET.replace("green", "red")], "nothing to edit"),
     (["--target", "  "], "--target"),

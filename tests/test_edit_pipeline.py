@@ -88,6 +88,59 @@ def test_a_colour_edit_changes_the_object_and_keeps_the_rest(shapes_pipe, source
     assert out.mask[object_pixels].mean() > 0.95  # the mask holds the object in every frame
 
 
+@torch.no_grad()
+def test_outside_the_mask_the_source_pixels_come_back(shapes_pipe, source_spec):
+    """With a local blend, pixels away from the mask are the source's own (not the VAE's reconstruction of
+    them); turned off, they are the reconstruction, which differs; inside the mask both are the edit."""
+    from t2v.training.common import reconstruct
+
+    clip = render(source_spec)
+    target = SOURCE.replace("red", "green")
+    kept = shapes_pipe(clip, SOURCE, target, num_inference_steps=6)
+    decoded = shapes_pipe(clip, SOURCE, target, num_inference_steps=6, keep_source_pixels=False)
+    np.testing.assert_array_equal(kept.mask, decoded.mask)
+    grown = torch.nn.functional.max_pool2d(torch.from_numpy(kept.mask)[:, None], 3, stride=1, padding=1)[:, 0]
+    far, inside = grown.numpy() == 0, kept.mask == 1
+    assert far.mean() > 0.3 and inside.any()
+    np.testing.assert_array_equal(to_uint8(kept.frames)[far], clip[far])
+    reconstruction = reconstruct(shapes_pipe.vae, clip)
+    assert not np.array_equal(reconstruction[far], clip[far])
+    assert np.abs(to_uint8(decoded.frames)[far].astype(int) - clip[far].astype(int)).max() > 0
+    moved = np.abs(to_uint8(decoded.frames).astype(int) - clip.astype(int)).max(-1) > 17  # an edit, not VAE error
+    assert (inside & moved).any()
+    np.testing.assert_array_equal(to_uint8(kept.frames)[inside & moved], to_uint8(decoded.frames)[inside & moved])
+
+
+@torch.no_grad()
+def test_a_background_edit_keeps_the_subject_pixels_and_a_size_edit_does_not(shapes_pipe, source_spec):
+    """A change of the surroundings puts the source's subject back exactly, on the new background; a size edit,
+    although it also spans the whole frame (its word's map is diffuse), does not: it changes the subject."""
+    from t2v.world.facts import spec_facts
+    from t2v.world.oracle import ShapesOracle
+    from t2v.world.spec import COLORS
+
+    clip = render(source_spec)
+    subject = np.all(clip == COLORS["red"], axis=-1)  # the circle's inside, as rendered (edges are mixed)
+    assert subject.sum() > 8 * 20
+    target = replace(source_spec, background="white")
+    kept = shapes_pipe(clip, SOURCE, SOURCE.replace("black", "white"), num_inference_steps=12)
+    decoded = shapes_pipe(clip, SOURCE, SOURCE.replace("black", "white"), num_inference_steps=12,
+                          keep_source_pixels=False)
+    assert kept.mask.min() == 1.0  # the whole-frame path
+    edited = to_uint8(kept.frames)
+    np.testing.assert_array_equal(edited[subject], clip[subject])
+    assert not np.array_equal(to_uint8(decoded.frames)[subject], clip[subject])
+    answers = ShapesOracle().answer_many(edited, spec_facts(target))
+    assert all(a.yes for a in answers)
+    size = [to_uint8(shapes_pipe(clip, SOURCE, SOURCE.replace("big", "small"), num_inference_steps=6,
+                                 keep_source_pixels=keep).frames) for keep in (True, False)]
+    moved = np.abs(size[1].astype(int) - clip.astype(int)).max(-1)
+    assert (subject & (moved > 17)).any()  # the circle shrank: some of its pixels are now background
+    np.testing.assert_array_equal(size[0][moved > 17], size[1][moved > 17])  # the edit's, not the source's
+    np.testing.assert_array_equal(size[0][moved < 6], clip[moved < 6])  # within the VAE's error: the source's
+    assert (moved < 6).mean() > 0.2
+
+
 def test_recomputing_the_source_per_step_gives_the_edit_of_keeping_it_all(test_pipe):
     """The source's queries and keys recomputed at each controlled step from the inversion's input for that step
     are the ones the inversion would have kept: the same edit, and the control really used them (without

@@ -68,6 +68,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threshold", type=_fraction, default=0.3,
                         help="local-blend threshold in [0, 1] (default 0.3)")
     parser.add_argument("--no-blend", action="store_true", help="let the edit act on the whole frame")
+    parser.add_argument("--no-keep-source", action="store_true",
+                        help="write the model's decoding everywhere, instead of putting the source's own pixels back "
+                             "where the edit keeps them (outside the mask, a background edit's subject, pixels the "
+                             "edit moved by less than the VAE's error)")
     parser.add_argument("--null-text", action="store_true", help="null-text optimisation (slower, more faithful)")
     add_model_arguments(parser)
     parser.add_argument("--steps", type=positive_int, default=25, help="denoising steps (and inversion steps)")
@@ -111,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
                   guidance_scale=args.guidance, cross_window=args.cross_window, self_window=args.self_window,
                   temporal_window=args.self_window, blend_threshold=None if args.no_blend else args.threshold,
                   reference_image=args.reference, reference_token=args.token, null_text=args.null_text,
-                  output_type="np")
+                  keep_source_pixels=not args.no_keep_source, output_type="np")
     edited = np.rint(result.frames[0] * 255).astype(np.uint8)
     fps = pipe.default_fps
     write_output(edited, output, fps)
