@@ -95,6 +95,7 @@ from t2v.models import load_pipeline
 from t2v.pipelines import TransitionAnimateDiffPipeline
 from t2v.pipelines.masked_frames import linear_dissolve
 from t2v.training.common import reconstruct
+from t2v.training.tiny_shapes.decoder import OBJECT_SPREAD
 from t2v.video import frames_psnr
 from t2v.world.captions import canonical_caption
 from t2v.world.facts import Question, spec_facts
@@ -321,7 +322,7 @@ def objects_and_background(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A frame's object pixels (saturated: the world's backgrounds are grey) ``(H, W, 1)`` and its background
     with the objects painted over in the background's median colour."""
     pixels = frame.astype(float)
-    objects = (pixels.max(-1) - pixels.min(-1)) > 30
+    objects = (pixels.max(-1) - pixels.min(-1)) > OBJECT_SPREAD
     background = pixels.copy()
     background[objects] = np.median(pixels[~objects], axis=0)
     return objects[..., None].astype(float), background

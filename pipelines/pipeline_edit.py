@@ -46,6 +46,14 @@ DEFAULT_WHOLE_FRAME_ABOVE = 0.5
 DEFAULT_WHOLE_FRAME_WINDOW = (0.0, 0.6)
 
 
+def as_video(frames_uint8: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """uint8 frames ``(F, H, W, 3)`` as a decoded video ``(1, 3, F, H, W)`` in [-1, 1], on ``like``'s device
+    and dtype."""
+    from ..training.common import to_model_range
+
+    return to_model_range(frames_uint8).transpose(0, 1)[None].to(like)
+
+
 class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
     r"""Attention-controlled video editing with AnimateDiff.
 
@@ -364,7 +372,7 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         else:
             video = self.decode_latents(latents, 16)
             if keep_source_pixels:
-                source = torch.from_numpy(frames_uint8).permute(3, 0, 1, 2)[None].to(video) / 127.5 - 1.0
+                source = as_video(frames_uint8, video)
                 if masks:
                     video = keep_outside(video, source, torch.from_numpy(mask_video).to(video))
                 elif surround is not None:
@@ -389,7 +397,7 @@ class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):
         kept = keep_subject(edited.astype(np.uint8), source, around)
         if kept is None:
             return video
-        return torch.from_numpy(kept).permute(3, 0, 1, 2)[None].to(video) / 127.5 - 1.0
+        return as_video(kept, video)
 
     def current_mask(self, record: RecordSource, control: EditControl, threshold: float) -> torch.Tensor:
         """The local-blend mask ``(F, h, w)``: the source words' region (over the inversion) united with

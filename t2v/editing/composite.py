@@ -91,9 +91,9 @@ def keep_subject(edited: np.ndarray, source: np.ndarray, surround: np.ndarray) -
         if (distance[around] <= KEY_LOW).mean() < FLAT_SHARE:
             return None
         subject = distance > KEY_HIGH
-        inside, total = inside + int((subject & ~around).sum()), total + int(subject.sum())
-        full = max(KEY_HIGH, float(np.percentile(distance[subject & ~around], 90))) if (subject & ~around).any() \
-            else KEY_HIGH
+        held = subject & ~around  # the subject's pixels in the kept cells
+        inside, total = inside + int(held.sum()), total + int(subject.sum())
+        full = max(KEY_HIGH, float(np.percentile(distance[held], 90))) if held.any() else KEY_HIGH
         alpha = (np.where(distance > KEY_LOW, np.clip(distance / full, 0, 1), 0.0) * ~around)[..., None]
         nearest = ndimage.distance_transform_edt(~around, return_distances=False, return_indices=True)
         new = frame[nearest[0], nearest[1]].astype(np.float32)
