@@ -9,7 +9,8 @@ vocabulary. One-object scenes, because the figures ask the oracle about three fr
 decoded by tiny-shapes' VAE it reads two-object scenes' counts and relations poorly (the ceilings below say how
 well it reads one-object scenes). ``--split test`` (pairs from ``PAIR_SEEDS["test"]``, noise seeds from
 ``NOISE_SEEDS["test"]``) is for reporting, nothing was chosen on it; ``--split dev`` (other seeds) is for choices:
-``--sweep`` (dev only) compares transition-prompt placements and resampling rounds.
+``--sweep`` (dev only) compares transition-prompt placements and resampling rounds, or with ``--guides`` dissolve-guide
+strengths (unmixed), or with ``--shares`` generated shares (default guide).
 
 Settings: a bridge of ``BRIDGE = 6`` frames with ``CONTEXT = 1`` given frame on each side (A's last, B's first:
 one 8-frame window), the pipeline's defaults otherwise (transition prompt keyed at the window's middle, no
@@ -21,7 +22,9 @@ than on window frames 2 and 5 (endpoint fidelity 0.54 vs 0.24, text alignment 0.
 prompt the dev bridges scored endpoint fidelity 0.78, max jump ratio 6.6. Those choices were made unguided; the
 dissolve guide (``guide_strength``, the pipeline's default (0, 0.3)) came after, chosen by ``--sweep --guides`` on the
 same dev pairs (README: Transitions), and the report gives the unguided bridges beside it (``unguided``,
-``unguided_without_transition_prompt``).
+``unguided_without_transition_prompt``). Last came the mix over the dissolve (``generated_share``, the pipeline's
+default 0.4), chosen by ``--sweep --shares`` on the dev pairs; ``unmixed`` and ``unmixed_without_transition_prompt``
+are the model's frames as decoded (the headline before it), and the unguided rows are unmixed too.
 
 Figures (last line, one JSON object). d(x, y) is the mean absolute difference of two uint8 frames (all pixels and
 channels). A bridge of n frames is judged as the sequence S = [A's last frame, bridge_1 … bridge_n, B's first
@@ -67,7 +70,7 @@ unless it says otherwise.
 * ``resample`` (with ``--resample R``): the four transition figures and the time ratio with R RePaint rounds.
 
     python benchmarks/transitions.py [--split test|dev] [--pairs 30] [--steps 25] [--resample 2]
-    python benchmarks/transitions.py --split dev --sweep
+    python benchmarks/transitions.py --split dev --sweep [--guides 0,0.3 ... | --shares 0.4 none ...]
     python benchmarks/transitions.py --split dev --references
 
 ``--references`` scores bridges made in pixels, not by a model, on the same pairs (what the figures ask of any
@@ -91,6 +94,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from t2v.commands.transition import generated_share
 from t2v.models import load_pipeline
 from t2v.pipelines import TransitionAnimateDiffPipeline
 from t2v.pipelines.masked_frames import linear_dissolve
@@ -216,23 +220,24 @@ def bridge_figures(oracle: ShapesOracle, pairs: list[Pair], bridges: list[np.nda
 
 
 def transition(pipe, pair: Pair, steps: int, *, prompt: bool = True, rounds: int = 0,
-               placement: str = "middle", guide: tuple[float, float] | None | str = "default") -> np.ndarray:
-    """One bridge: the pipeline's transition mode (``guide``: its ``guide_strength``), or (dev sweep) T keyed
-    over ``PLACEMENTS[placement]``."""
+               placement: str = "middle", guide: tuple[float, float] | None | str = "default",
+               share: float | None | str = "default") -> np.ndarray:
+    """One bridge: the pipeline's transition mode (``guide``: its ``guide_strength``, ``share``: its
+    ``generated_share``), or (dev sweep) T keyed over ``PLACEMENTS[placement]``, unmixed."""
     generator = torch.Generator().manual_seed(pair.seed)
     prompts = canonical_caption(pair.a), canonical_caption(pair.b), canonical_caption(pair.t)
     if PLACEMENTS[placement] is None:
         out = pipe("transition", prompts[2] if prompt else None, clip_a=pair.clip_a, clip_b=pair.clip_b,
                    prompt_a=prompts[0], prompt_b=prompts[1], num_frames=BRIDGE, context=CONTEXT,
                    num_inference_steps=steps, generator=generator, resample_rounds=rounds,
-                   guide_strength=guide).frames[0]
+                   guide_strength=guide, generated_share=share).frames[0]
         return np.rint(out * 255).astype(np.uint8)
     window = BRIDGE + 2 * CONTEXT
     keys = {0: prompts[0], window - 1: prompts[1], **dict.fromkeys(PLACEMENTS[placement], prompts[2])}
     given = np.concatenate([pair.clip_a[-CONTEXT:], pair.clip_b[:CONTEXT]])
     indices = [*range(CONTEXT), *range(window - CONTEXT, window)]
-    if guide is not None:
-        raise ValueError("the dev placements compare unguided bridges: pass guide=None")
+    if guide is not None or share is not None:
+        raise ValueError("the dev placements compare unguided, unmixed bridges: pass guide=None, share=None")
     frames = pipe.generate_with_given(keys, window, given, indices, num_inference_steps=steps, generator=generator,
                                       resample_rounds=rounds)
     return frames[CONTEXT: CONTEXT + BRIDGE]
@@ -390,13 +395,16 @@ def sweep(args: argparse.Namespace) -> int:
     pipe, _ = load(args.model)
     oracle = ShapesOracle()
     rows = {}
-    variants = [(name, {"guide": None, **kwargs}) for name, kwargs in (  # the unguided choices of the docstring
+    variants = [(name, {"guide": None, "share": None, **kwargs}) for name, kwargs in (  # the docstring's first choices
         ("middle", {}), ("wide", {"placement": "wide"}), ("middle_resample_1", {"rounds": 1}),
         ("middle_resample_2", {"rounds": 2}), ("no_prompt", {"prompt": False}))]
     if args.guides:
         variants = [(f"guide_{ends}_{middle}{'' if prompt else '_no_prompt'}", {"guide": (ends, middle),
-                                                                               "prompt": prompt})
+                                                                               "share": None, "prompt": prompt})
                     for prompt in (True, False) for ends, middle in args.guides]
+    if args.shares:
+        variants = [(f"share_{share}{'' if prompt else '_no_prompt'}", {"share": share, "prompt": prompt})
+                    for prompt in (True, False) for share in args.shares]
     for name, kwargs in variants:
         start = time.perf_counter()
         bridges = [transition(pipe, pair, args.steps, **kwargs) for pair in pairs]
@@ -422,16 +430,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="dev only: compare prompt placements and resampling")
     parser.add_argument("--guides", type=guide_pair, nargs="+", default=None, metavar="ENDS,MIDDLE",
                         help="with --sweep: compare these dissolve-guide strengths instead")
+    parser.add_argument("--shares", type=generated_share, nargs="+", default=None, metavar="S",
+                        help="with --sweep: compare these generated shares (a number in [0, 1], 'none' or 'default') "
+                             "instead")
     parser.add_argument("--references", action="store_true",
                         help="score bridges made in pixels (crossfade, three-way dissolves, opaque swaps) instead")
     parser.add_argument("--model", default="tiny-shapes", help="model name or exported folder")
     args = parser.parse_args(argv)
     if args.references:
-        if args.sweep or args.guides or args.resample:
-            parser.error("--references scores pixel-made bridges alone: drop --sweep, --guides and --resample")
+        if args.sweep or args.guides or args.shares or args.resample:
+            parser.error("--references scores pixel-made bridges alone: drop --sweep, --guides, --shares and "
+                         "--resample")
         return references(args)
-    if args.guides and not args.sweep:
-        parser.error("--guides goes with --sweep")
+    if (args.guides or args.shares) and not args.sweep:
+        parser.error("--guides and --shares go with --sweep")
+    if args.guides and args.shares:
+        parser.error("--guides sweeps unmixed bridges and --shares the default guide: give one")
     if args.sweep:
         if args.split != "dev":
             parser.error("--sweep looks at the dev split only: the test split is for reporting")
@@ -452,12 +466,18 @@ def main(argv: list[str] | None = None) -> int:
     report["crossfade"] = bridge_figures(oracle, pairs, [linear_dissolve(a, b, BRIDGE) for a, b in ends])
     unprompted = [transition(pipe, pair, args.steps, prompt=False) for pair in pairs]
     report["without_transition_prompt"] = bridge_figures(oracle, pairs, unprompted, text=False)
-    report["unguided"] = bridge_figures(oracle, pairs, [transition(pipe, pair, args.steps, guide=None)
+    report["unmixed"] = bridge_figures(oracle, pairs, [transition(pipe, pair, args.steps, share=None)
+                                                       for pair in pairs])
+    report["unmixed_without_transition_prompt"] = bridge_figures(
+        oracle, pairs, [transition(pipe, pair, args.steps, prompt=False, share=None) for pair in pairs], text=False)
+    report["unguided"] = bridge_figures(oracle, pairs, [transition(pipe, pair, args.steps, guide=None, share=None)
                                                         for pair in pairs])
     report["unguided_without_transition_prompt"] = bridge_figures(
-        oracle, pairs, [transition(pipe, pair, args.steps, prompt=False, guide=None) for pair in pairs], text=False)
+        oracle, pairs, [transition(pipe, pair, args.steps, prompt=False, guide=None, share=None) for pair in pairs],
+        text=False)
     print(f"baselines: cut {report['hard_cut']} crossfade {report['crossfade']} "
-          f"no prompt {report['without_transition_prompt']} unguided {report['unguided']}", file=sys.stderr)
+          f"no prompt {report['without_transition_prompt']} unmixed {report['unmixed']} "
+          f"unguided {report['unguided']}", file=sys.stderr)
     report.update(image_to_video(pipe, stock, oracle, pairs, args.steps))
     report.update(extend(pipe, oracle, pairs, args.steps))
     report["ceilings"] = ceilings(pipe.vae, oracle, pairs)

@@ -39,7 +39,7 @@ from .continuity import (
     structure_steps,
 )
 from .denoising import DenoiseLoopMixin, StepHooks
-from .masked_frames import MaskedFramesMixin
+from .masked_frames import MaskedFramesMixin, checked_guide_strength, checked_share, is_default
 from .pipeline_output import MultiScenePipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
 from .pipeline_t2v_wan import T2VWanPipeline
@@ -262,6 +262,7 @@ class MultiSceneMixin:
         transitions: bool = False,
         transition_frames: int = 4,
         transition_guide: tuple[float, float] | None | str = "default",
+        transition_share: float | None | str = "default",
         output_type: str = "np",
         callback_on_step_end: Callable | None = None,
         callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
@@ -289,6 +290,11 @@ class MultiSceneMixin:
                 :meth:`~t2v.pipelines.masked_frames.MaskedFramesMixin.bridge_frames`): ``"default"`` is the
                 pipeline's ((0, 0.3) on AnimateDiff, chosen on transition pairs without a transition prompt
                 too), None unguided.
+            transition_share: how much of what the model drew the bridges show over the dissolve
+                (``generated_share`` of :meth:`~t2v.pipelines.masked_frames.MaskedFramesMixin.bridge_frames`):
+                ``"default"`` is the pipeline's (0.4 on AnimateDiff, chosen on transition pairs with a transition
+                prompt; story bridges have none, and on pairs without one 0.35 was as good), None the model's
+                frames as decoded.
             output_type: `"np"` (float in [0, 1]) or `"pil"`.
         """
         continuity = ContinuityConfig() if continuity is None else continuity
@@ -299,6 +305,10 @@ class MultiSceneMixin:
             raise ValueError(f"output_type must be 'np' or 'pil', got {output_type!r}")
         if transitions:
             self.check_bridge_length(transition_frames, 2, "transition_frames")
+            if transition_guide is not None and not is_default(transition_guide):
+                checked_guide_strength(transition_guide, "transition_guide")
+            if not is_default(transition_share):
+                checked_share(transition_share, "transition_share")
         height, width = height or self.native_frame_size[0], width or self.native_frame_size[1]
         for name, value in (("height", height), ("width", width)):
             if value % self.size_multiple:
@@ -342,7 +352,7 @@ class MultiSceneMixin:
             if previous_end is not None:
                 bridge = self.bridge_frames(
                     previous_end, frames[:1], script.scenes[index - 1].prompt, scene.prompt, transition_frames,
-                    guide_strength=transition_guide,
+                    guide_strength=transition_guide, generated_share=transition_share,
                     num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
                     negative_prompt=negative_prompt,
                     generator=torch.Generator().manual_seed(derive_seed(script.seed or 0, index, TRANSITION_SALT)))

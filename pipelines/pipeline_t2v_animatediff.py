@@ -131,6 +131,8 @@ class T2VAnimateDiffPipeline(AnimateDiffPipeline):
     default_context = 2  # frames of a clip that a continuation is given (one latent frame each)
     # A transition's dissolve guide (ends, middle), chosen on tiny-shapes' dev pairs (benchmarks/transitions.py)
     default_guide_strength: tuple[float, float] | None = (0.0, 0.3)
+    # its share of the model's frames (MaskedFramesMixin.bridge_frames), chosen on the same pairs
+    default_generated_share: float | None = 0.4
 
     @staticmethod
     def valid_frame_count(num_frames: int) -> int:

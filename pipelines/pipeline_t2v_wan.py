@@ -135,6 +135,7 @@ class T2VWanPipeline(WanPipeline):
 
     default_context = 1  # a continuation is given the clip's last frame: latent frame 0 holds it alone
     default_guide_strength: tuple[float, float] | None = None  # unguided: not measured on a Wan model
+    default_generated_share: float | None = None  # the model's frames as decoded: not measured on a Wan model
     @property
     def guidance_scale_2(self) -> float | None:
         """The low-noise expert's guidance on two-expert models in the t2v loops (None: the same as the high-noise

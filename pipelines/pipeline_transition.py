@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .denoising import DenoiseLoopMixin
-from .masked_frames import MaskedFramesMixin, to_uint8_frames
+from .masked_frames import MaskedFramesMixin, is_default, to_uint8_frames
 from .pipeline_output import TransitionPipelineOutput
 from .pipeline_t2v_animatediff import T2VAnimateDiffPipeline
 from .pipeline_t2v_wan import T2VWanPipeline
@@ -71,6 +71,7 @@ class TransitionMixin:
         generator: torch.Generator | None = None,
         resample_rounds: int = 0,
         guide_strength: tuple[float, float] | None | str = "default",
+        generated_share: float | None | str = "default",
         output_type: str = "np",
         return_dict: bool = True,
         callback_on_step_end: Callable | None = None,
@@ -90,15 +91,21 @@ class TransitionMixin:
                 frames free for that share of the steps, rising from the ends to the middle (see
                 :meth:`~t2v.pipelines.masked_frames.MaskedFramesMixin.bridge_frames`); ``"default"``: the
                 pipeline's ``default_guide_strength`` ((0, 0.3) on AnimateDiff, unguided on Wan); None: unguided.
+            generated_share: (transition) the weight at the bridge's middle, rising from its ends, of what the
+                model drew beyond the dissolve from A to B, shown over the exact dissolve (see
+                :func:`~t2v.pipelines.masked_frames.mix_over_dissolve`; even 1.0 ramps); ``"default"``: the
+                pipeline's ``default_generated_share`` (0.4 on AnimateDiff, chosen on tiny-shapes; None on Wan);
+                None: the model's frames as decoded.
 
         Returns:
             [`TransitionPipelineOutput`] whose `frames` are the new frames only for `"transition"` and
             `"continue"`, and the whole video (frame 0 = the image) for `"image_to_video"`.
         """
         self.check_transition_inputs(mode, prompt, clip_a, clip_b, prompt_a, prompt_b, image, clip, output_type)
-        default_guide = isinstance(guide_strength, str) and guide_strength == "default"
-        if guide_strength is not None and not default_guide and mode != "transition":
+        if guide_strength is not None and not is_default(guide_strength) and mode != "transition":
             raise ValueError(f"guide_strength guides a transition's bridge; mode={mode!r} takes none")
+        if generated_share is not None and not is_default(generated_share) and mode != "transition":
+            raise ValueError(f"generated_share mixes a transition's bridge; mode={mode!r} takes none")
         settings = {"num_inference_steps": num_inference_steps, "guidance_scale": guidance_scale,
                     "negative_prompt": negative_prompt, "generator": generator, "resample_rounds": resample_rounds,
                     "callback_on_step_end": callback_on_step_end}
@@ -109,7 +116,8 @@ class TransitionMixin:
                 raise ValueError(f"context must be in [1, {min(len(a), len(b))}] (the frames of the shorter clip)")
             length = self.frame_limit - 2 * context if num_frames is None else num_frames
             frames = self.bridge_frames(a[-context:], b[:context], prompt_a, prompt_b, length, prompt,
-                                        guide_strength=guide_strength, **settings)
+                                        guide_strength=guide_strength, generated_share=generated_share,
+                                        **settings)
         elif mode == "image_to_video":
             first = to_uint8_frames(image, "image")[:1]
             frames = self.generate_with_given(prompt, num_frames or self.default_num_frames, first, [0], **settings)

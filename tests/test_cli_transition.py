@@ -69,10 +69,21 @@ def test_transition_takes_a_guide_or_none(tiny_model_dir, inputs, tmp_path):
     videos = []
     for guide in ("none", "0,0"):
         out = tmp_path / f"{guide.replace(',', '_')}.mp4"
-        assert cli(*args, "--guide", guide, "-o", str(out)) == 0
+        assert cli(*args, "--guide", guide, "--share", "none", "-o", str(out)) == 0
         videos.append(read_video(out))
     assert videos[0].shape == videos[1].shape == (2, 32, 32, 3)
     assert mean_difference(*videos) > 1  # held to the dissolve throughout vs generated freely
+
+
+def test_transition_share_zero_writes_the_dissolve(tiny_model_dir, inputs, tmp_path):
+    args = ["transition", str(inputs / "a.gif"), str(inputs / "b.mp4"), "--prompt-a", "a big red circle moving right",
+            "--prompt-b", "a big blue square moving left", "--model", str(tiny_model_dir), "--steps", "3"]
+    assert cli(*args, "--share", "0", "-o", str(tmp_path / "dissolve.gif")) == 0
+    assert cli(*args, "--share", "none", "-o", str(tmp_path / "model.gif")) == 0
+    a_end, b_start = read_video(inputs / "a.gif")[-1].astype(float), read_video(inputs / "b.mp4")[0].astype(float)
+    dissolve = np.stack([a_end * 2 / 3 + b_start / 3, a_end / 3 + b_start * 2 / 3])
+    assert mean_difference(read_video(tmp_path / "dissolve.gif"), dissolve) < 2
+    assert mean_difference(read_video(tmp_path / "model.gif"), dissolve) > 5  # the model's own frames
 
 
 def test_animate_writes_a_video_of_the_asked_length(tiny_model_dir, inputs, tmp_path):
@@ -134,6 +145,10 @@ BAD = [
      "--guide: both values must be in [0, 1]"),
     (["transition", "{in}/a.gif", "{in}/b.mp4", "--prompt-a", "a", "--prompt-b", "b", "--guide", "strong"],
      "--guide: must be ENDS,MIDDLE"),
+    (["transition", "{in}/a.gif", "{in}/b.mp4", "--prompt-a", "a", "--prompt-b", "b", "--share", "1.5"],
+     "--share: must be in [0, 1]"),
+    (["transition", "{in}/a.gif", "{in}/b.mp4", "--prompt-a", "a", "--prompt-b", "b", "--share", "lots"],
+     "--share: must be a number"),
     (["animate", "{in}/text.png", "--prompt", "a"], "not a readable image"),
     (["animate", "{in}/missing.png", "--prompt", "a"], "does not exist"),
     (["animate", "{in}/a.gif", "--prompt", "a"], "holds 4 frames"),

@@ -225,6 +225,7 @@ def test_transition_example_runs(page):
     panel = open_tab(page, "Transition", "tab-transition-bridge")
     panel.locator(".gallery-item, tr.tr-body").first.click()  # the first example: two sample clips
     set_steps(panel)
+    panel.get_by_label("Transition prompt (optional)").fill("a big green triangle on a black background")
     panel.get_by_role("button", name="Make transition").click()
     wait_for_video(panel, index=-1)
     panel.get_by_text(re.compile(r"new frames; shown")).wait_for()

@@ -227,8 +227,17 @@ def test_transitions_go_between_scenes_and_leave_the_scenes_as_they_were(pipe):
     np.testing.assert_array_equal(bridged.frames[0, :4], plain.clips[0])
     np.testing.assert_array_equal(bridged.frames[0, 4:6], bridged.transitions[0])
     np.testing.assert_array_equal(bridged.frames[0, 6:], plain.clips[1])
+    dissolved = pipe(two_scene_script(), num_inference_steps=2, transitions=True, transition_frames=2,
+                     transition_share=0.0).transitions[0].astype(float)  # none of the model's frames: the dissolve
+    a_end, b_start = plain.clips[0][-1].astype(float), plain.clips[1][0].astype(float)
+    np.testing.assert_allclose(dissolved, [(2 * a_end + b_start) / 3, (a_end + 2 * b_start) / 3], atol=0.5 + 1e-9)
     with pytest.raises(ValueError, match="transition_frames"):
         pipe(two_scene_script(), num_inference_steps=2, transitions=True, transition_frames=3)
+    for bad, name in (({"transition_share": 1.5}, "transition_share"),
+                      ({"transition_guide": (0, 2)}, "transition_guide"),
+                      ({"transition_guide": "strong"}, "transition_guide")):
+        with pytest.raises(ValueError, match=name):
+            pipe(two_scene_script(), num_inference_steps=2, transitions=True, transition_frames=2, **bad)
 
 
 def test_a_scene_longer_than_the_model_is_continued(pipe):

@@ -8,7 +8,7 @@ import torch
 
 from t2v.models import load_pipeline
 from t2v.pipelines import TransitionAnimateDiffPipeline
-from t2v.pipelines.masked_frames import dissolve_guide
+from t2v.pipelines.masked_frames import dissolve_guide, linear_dissolve, mix_over_dissolve
 from t2v.training.common import reconstruct
 from t2v.video import frames_psnr
 from t2v.world.render import render
@@ -99,14 +99,73 @@ def test_a_guide_free_for_every_step_is_the_unguided_bridge(shapes):
     np.testing.assert_array_equal(free, plain)
 
 
-def test_a_guide_held_for_every_step_is_the_dissolve_as_the_vae_gives_it_back(shapes):
+def held_bridge(shapes, **kwargs) -> np.ndarray:
+    """A two-frame bridge from black to white held to the dissolve for every step."""
     black, white = np.zeros((1, 32, 32, 3), np.uint8), np.full((1, 32, 32, 3), 255, np.uint8)
     bridge = shapes("transition", clip_a=black, clip_b=white, prompt_a="a big red circle moving right on a black "
                     "background", prompt_b="a big blue square moving left on a white background", num_frames=2,
-                    guide_strength=(0.0, 0.0), num_inference_steps=5, generator=torch.Generator().manual_seed(0))
-    dissolve = np.stack([np.full((32, 32, 3), 85, np.uint8), np.full((32, 32, 3), 170, np.uint8)])  # 1/3, 2/3
-    got = np.rint(bridge.frames[0] * 255).astype(np.uint8)
-    assert frames_psnr(got, reconstruct(shapes.vae, dissolve)) >= 30
+                    guide_strength=(0.0, 0.0), num_inference_steps=5, generator=torch.Generator().manual_seed(0),
+                    **kwargs)
+    return np.rint(bridge.frames[0] * 255).astype(np.uint8)
+
+
+DISSOLVE = np.stack([np.full((32, 32, 3), 85, np.uint8), np.full((32, 32, 3), 170, np.uint8)])  # 1/3, 2/3 of 255
+
+
+def test_a_guide_held_for_every_step_is_the_dissolve_as_the_vae_gives_it_back(shapes):
+    got = held_bridge(shapes, generated_share=None)
+    assert frames_psnr(got, reconstruct(shapes.vae, DISSOLVE)) >= 30
+
+
+def test_a_held_bridge_mixed_over_the_dissolve_is_the_exact_dissolve(shapes):
+    """The model drew nothing beyond the dissolve, so whatever the share the VAE's error on it cancels."""
+    np.testing.assert_array_equal(held_bridge(shapes), DISSOLVE)
+    np.testing.assert_array_equal(held_bridge(shapes, generated_share=1.0), DISSOLVE)
+
+
+def test_mixing_over_the_dissolve_by_hand():
+    """Four bridge frames over a flat dissolve (20, 40, 60, 80) that the VAE renders 10 levels too bright
+    everywhere. The model drew an object 100 levels above that rendering in the top-left 2×2 cells and a faint
+    change of 36 levels in the bottom-right cell. With share 0.6 the ramp is 0.3, 0.6, 0.6, 0.3: the 10-level VAE
+    error is dropped (under 24), the object comes in at the ramp's weight, the faint change at half of it (36 is
+    half-way from 24 to 48)."""
+    dissolve = np.stack([np.full((3, 3, 3), v, np.uint8) for v in (20, 40, 60, 80)])
+    decoded = dissolve + 10
+    bridge = decoded.copy()
+    bridge[:, :2, :2] += 100
+    bridge[:, 2, 2] += 36
+    mixed = mix_over_dissolve(bridge, dissolve, decoded, 0.6).astype(int)
+    base = np.array([20, 40, 60, 80])
+    np.testing.assert_array_equal(mixed[:, 0, 0, 0], base + [30, 60, 60, 30])
+    np.testing.assert_array_equal(mixed[:, 2, 2, 0], base + [5, 11, 11, 5])  # 0.3·18 = 5.4, 0.6·18 = 10.8
+    np.testing.assert_array_equal(mixed[:, 0, 2], np.repeat(base[:, None], 3, axis=1))  # VAE error only
+    np.testing.assert_array_equal(mix_over_dissolve(bridge, dissolve, decoded, 0.0), dissolve)
+    with pytest.raises(ValueError, match="one shape"):
+        mix_over_dissolve(bridge[:3], dissolve, decoded, 0.5)
+    with pytest.raises(ValueError, match="uint8"):
+        mix_over_dissolve(bridge / 255.0, dissolve / 255.0, decoded / 255.0, 0.5)
+    with pytest.raises(ValueError, match="share must be a number in"):
+        mix_over_dissolve(bridge, dissolve, decoded, 2.0)
+
+
+def test_an_odd_bridge_peaks_at_its_middle_frame_by_hand():
+    """Five frames, share 0.6: the object drawn 100 levels above the dissolve comes in at 0.2, 0.4, 0.6, 0.4, 0.2."""
+    dissolve = np.full((5, 2, 2, 3), 50, np.uint8)
+    bridge = dissolve + 100
+    mixed = mix_over_dissolve(bridge, dissolve, dissolve, 0.6)
+    np.testing.assert_array_equal(mixed[:, 0, 0, 0], [70, 90, 110, 90, 70])
+    np.testing.assert_array_equal(mix_over_dissolve(bridge[:1], dissolve[:1], dissolve[:1], 0.6)[0, 0, 0], 110)
+
+
+def test_bridge_frames_called_directly_returns_mixed_uint8_frames(shapes):
+    a, b = rendered("red", "circle", "right"), rendered("blue", "square", "left")
+    bridge = shapes.bridge_frames(a[-2:], b[:2], "a big red circle moving right on a black background",
+                                  "a big blue square moving left on a black background", 4,
+                                  generated_share=np.float32(0.4), guide_strength=(0.0, 0.0), num_inference_steps=3,
+                                  generator=torch.Generator().manual_seed(0))
+    assert bridge.dtype == np.uint8 and bridge.shape == (4, 32, 32, 3)
+    # held to the dissolve for every step with two given frames a side: the dissolve from A's last to B's first
+    np.testing.assert_array_equal(bridge, linear_dissolve(a[-1], b[0], 4))
 
 
 def test_the_dissolve_guide_and_its_strengths_by_hand():
@@ -126,6 +185,9 @@ def test_the_dissolve_guide_and_its_strengths_by_hand():
     ({"mode": "transition", "guide_strength": "strong"}, "guide_strength"),
     ({"mode": "image_to_video", "prompt": "a", "guide_strength": (0.2, 0.5)}, "guide_strength"),
     ({"mode": "image_to_video", "prompt": "a", "guide_strength": np.array([0.2, 0.5])}, "guide_strength"),
+    ({"mode": "transition", "generated_share": 1.5}, "generated_share must be a number in"),
+    ({"mode": "transition", "generated_share": "half"}, "generated_share must be a number in"),
+    ({"mode": "continue", "prompt": "a", "generated_share": 0.3}, "generated_share mixes a transition"),
     ({"mode": "transition", "prompt_a": "a", "prompt_b": "b", "clip_a": None}, "clip_a"),
     ({"mode": "transition", "num_frames": 9}, "num_frames must be one of 1, 2 "),  # 4 frames less 2 given
     ({"mode": "transition", "context": 3}, "context"),

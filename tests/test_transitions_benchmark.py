@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from t2v.world.render import render
 from t2v.world.spec import ShapeObject, WorldSpec
@@ -56,3 +57,14 @@ def test_jumps_are_split_by_whether_the_ends_share_a_background():
     split = transitions.jump_by_background([same, other], bridges)
     cut = transitions.BRIDGE + 1  # a hard cut's ratio
     assert split == {"max_jump_ratio_same_background": cut, "max_jump_ratio_other_backgrounds": cut}
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--shares", "0.4"], "--guides and --shares go with --sweep"),
+    (["--split", "dev", "--sweep", "--guides", "0,0.3", "--shares", "0.4"], "give one"),
+    (["--split", "dev", "--references", "--shares", "0.4"], "drop --sweep, --guides, --shares"),
+])
+def test_sweep_options_are_refused_where_they_do_not_apply(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        transitions.main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err

@@ -184,13 +184,16 @@ def test_a_transition_bridges_two_clips(transition_pipe):
                         num_inference_steps=2)
 
 
+def one_frame_bridge(grey: int) -> dict:
+    """The arguments of a 7-frame bridge from one black frame to one of ``grey``."""
+    return {"clip_a": np.zeros((1, 16, 16, 3), dtype=np.uint8), "clip_b": np.full((1, 16, 16, 3), grey, np.uint8),
+            "prompt_a": "a red ball", "prompt_b": "a blue square", "num_frames": 7, "num_inference_steps": 2}
+
+
 def test_a_wan_bridge_is_unguided_by_default_and_takes_a_guide(transition_pipe):
     """Wan's default is no guide; a guide held for every step gives the dissolve's latents back, a latent
     frame (a chunk of four frames) at a time."""
-    a = np.zeros((1, 16, 16, 3), dtype=np.uint8)
-    b = np.full((1, 16, 16, 3), 255, dtype=np.uint8)
-    args = {"clip_a": a, "clip_b": b, "prompt_a": "a red ball", "prompt_b": "a blue square", "num_frames": 7,
-            "num_inference_steps": 2}
+    args = one_frame_bridge(255)
     default = transition_pipe(mode="transition", generator=seeded(), **args).frames
     unguided = transition_pipe(mode="transition", guide_strength=None, generator=seeded(), **args).frames
     np.testing.assert_array_equal(default, unguided)
@@ -198,6 +201,19 @@ def test_a_wan_bridge_is_unguided_by_default_and_takes_a_guide(transition_pipe):
             for seed in (0, 1)]
     np.testing.assert_allclose(held[0], held[1], atol=1e-6)  # nothing left to the noise
     assert not np.allclose(held[0], unguided, atol=1e-3)
+
+
+def test_a_wan_bridge_is_unmixed_by_default_and_takes_a_share(transition_pipe):
+    """Mixed over the dissolve with share 0, a Wan bridge is the dissolve itself (the VAE passes go through
+    Wan's video VAE); the default shows the model's frames."""
+    args = one_frame_bridge(240)
+    default = transition_pipe(mode="transition", generator=seeded(), **args).frames
+    unmixed = transition_pipe(mode="transition", generated_share=None, generator=seeded(), **args).frames
+    np.testing.assert_array_equal(default, unmixed)
+    for share, guide in ((0.0, None), (0.5, (0.0, 0.0))):  # nothing of the model's; the model held to the dissolve
+        dissolve = transition_pipe(mode="transition", generated_share=share, guide_strength=guide, generator=seeded(),
+                                   **args).frames[0]
+        np.testing.assert_allclose(dissolve[:, 0, 0, 0] * 255, 30 * np.arange(1, 8), atol=0.5 + 1e-6)  # 240·k/8
 
 
 def test_continuation_runs_past_the_models_length(transition_pipe):

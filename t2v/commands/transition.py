@@ -46,6 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="how free the bridge is of the dissolve from A to B: the share of the steps a frame is "
                              "generated freely, at the bridge's ends and its middle, each in [0, 1] (default: the "
                              "model's, 0,0.3 on AnimateDiff); 'none' for an unguided bridge")
+    parser.add_argument("--share", type=generated_share, default="default", metavar="S",
+                        help="the weight, in [0, 1], of what the model drew beyond the dissolve from A to B, "
+                             "shown over the exact dissolve and rising from the ends to S at the middle, so it fades "
+                             "in and out (even 1 ramps; default: the model's, 0.4 on AnimateDiff); 'none' for the "
+                             "model's frames as decoded")
     add_model_arguments(parser)
     add_generation_arguments(parser)
     parser.set_defaults(func=run)
@@ -63,6 +68,19 @@ def guide_strength(text: str) -> tuple[float, float] | None | str:
     if not (0.0 <= ends <= 1.0 and 0.0 <= middle <= 1.0):
         raise argparse.ArgumentTypeError(f"both values must be in [0, 1], got {text!r}")
     return ends, middle
+
+
+def generated_share(text: str) -> float | None | str:
+    """``--share``: 'none', a number in [0, 1], or 'default' (the pipeline's)."""
+    if text.strip().lower() in ("none", "default"):
+        return None if text.strip().lower() == "none" else "default"
+    try:
+        share = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1] or 'none', got {text!r}") from None
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text!r}")
+    return share
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     a, b = fit_to_model(a, pipe.native_frame_size, "clip A"), fit_to_model(b, pipe.native_frame_size, "clip B")
     bridge = as_uint8(pipe("transition", args.prompt, clip_a=a, clip_b=b, prompt_a=args.prompt_a,
                            prompt_b=args.prompt_b, num_frames=frames, context=args.context,
-                           guide_strength=args.guide, **generation_kwargs(args)).frames)
+                           guide_strength=args.guide, generated_share=args.share, **generation_kwargs(args)).frames)
     video = np.concatenate([a, bridge, b]) if args.with_clips else bridge
     fps = pipe.default_fps
     write_output(video, output, fps)
@@ -107,6 +125,8 @@ def run_native(args: argparse.Namespace, pipe, a: np.ndarray, b: np.ndarray, out
 
     if args.guide != "default":
         raise ValueError("--guide guides the shared masked bridge; a Wan first-last-frame model makes its own")
+    if args.share != "default":
+        raise ValueError("--share mixes the shared masked bridge; a Wan first-last-frame model makes its own")
     if args.context != 1:
         raise ValueError(f"--context must be 1 on a Wan first-last-frame model (it takes one frame each side), got "
                          f"{args.context}")

@@ -59,6 +59,12 @@ def build(ctx: DemoContext, guidance: float, frame_limit: int) -> None:
                         file_b = gr.File(label="Clip or image B", file_types=[*VIDEO_TYPES, *IMAGE_TYPES])
                     prompt_a = gr.Textbox("a big red ball moves right on a black background", label="Prompt A")
                     prompt_b = gr.Textbox("a big blue square moves down on a black background", label="Prompt B")
+                    prompt_t = gr.Textbox("", label="Transition prompt (optional)",
+                                          info="What the middle of the bridge shows.")
+                    mixed = gr.Checkbox(True, label="Mix over the dissolve",
+                                        info="Fade what the model draws in and out over a dissolve from A to B: "
+                                             "smooth, but the transition prompt shows faintly. Off: the model's "
+                                             "frames as decoded.")
                     bridge = gr.Slider(1, max(1, frame_limit - 2), max(1, frame_limit - 2), step=1,
                                        label="Bridge frames")
                     model_t = gr.Dropdown(list(ctx.models.names), value=ctx.models.default, label="Model")
@@ -74,19 +80,23 @@ def build(ctx: DemoContext, guidance: float, frame_limit: int) -> None:
 
         @page_errors
         def make_transition(model_name: str, a: str | None, b: str | None, text_a: str, text_b: str,
-                            frames_value: float, seed_value: float, steps_value: float, guidance_value: float,
-                            request: gr.Request, progress: gr.Progress = TRACK_TQDM) -> tuple:
-            texts = {"prompt_a": text(text_a, "Prompt A"), "prompt_b": text(text_b, "Prompt B")}
+                            text_t: str, mix: bool, frames_value: float, seed_value: float, steps_value: float,
+                            guidance_value: float, request: gr.Request,
+                            progress: gr.Progress = TRACK_TQDM) -> tuple:
+            texts = {"prompt_a": text(text_a, "Prompt A"), "prompt_b": text(text_b, "Prompt B"),
+                     "prompt": text(text_t, "Transition prompt") if isinstance(text_t, str) and text_t.strip()
+                     else None}
             count = integer(frames_value, "Bridge frames", 1, MAX_NEW_FRAMES)
             new, given, fps = run(model_name, seed_value, steps_value, guidance_value, request,
                                   lambda side: {"clip_a": clip_or_image(a, "Clip or image A", side),
                                                 "clip_b": clip_or_image(b, "Clip or image B", side)},
-                                  "transition", num_frames=count, **texts)
+                                  "transition", num_frames=count, generated_share="default" if mix else None,
+                                  **texts)
             shown = np.concatenate([given["clip_a"], new, given["clip_b"]])
             return finish("transition", shown, new, fps, seed_value)
 
         wire(ctx, go_t, cancel_t, make_transition,
-             [model_t, file_a, file_b, prompt_a, prompt_b, bridge, seed_t, steps_t, guidance_t],
+             [model_t, file_a, file_b, prompt_a, prompt_b, prompt_t, mixed, bridge, seed_t, steps_t, guidance_t],
              [video_t, info_t, files_t])
 
         with gr.Tab("Animate", id="transition-animate", elem_id="tab-transition-animate"):
