@@ -21,6 +21,7 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..editing.composite import keep_unchanged
+from ..training.common import video_in_model_range
 from .denoising import StepHooks
 
 MAX_RESAMPLE_ROUNDS = 10
@@ -344,9 +345,8 @@ def mix_over_dissolve(bridge: np.ndarray, dissolve: np.ndarray, decoded_dissolve
     share = checked_share(share, "share")
     if share is None:
         raise ValueError("share must be a number in [0, 1], got None")
-    as_video = lambda frames: torch.from_numpy(frames).double().permute(3, 0, 1, 2)[None] / 127.5 - 1.0  # noqa: E731
-    reference = as_video(decoded_dissolve)
-    departure = keep_unchanged(as_video(bridge), reference, *DEPARTURE_LEVELS) - reference
+    reference = video_in_model_range(decoded_dissolve)
+    departure = keep_unchanged(video_in_model_range(bridge), reference, *DEPARTURE_LEVELS) - reference
     n = len(bridge)
     ramp = share * np.minimum(np.arange(1, n + 1), np.arange(n, 0, -1)) / -(-n // 2)
     mixed = dissolve.astype(np.float64) + ramp[:, None, None, None] * departure[0].permute(1, 2, 3, 0).numpy() * 127.5

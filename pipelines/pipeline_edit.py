@@ -49,9 +49,9 @@ DEFAULT_WHOLE_FRAME_WINDOW = (0.0, 0.6)
 def as_video(frames_uint8: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     """uint8 frames ``(F, H, W, 3)`` as a decoded video ``(1, 3, F, H, W)`` in [-1, 1], on ``like``'s device
     and dtype."""
-    from ..training.common import to_model_range
+    from ..training.common import video_in_model_range
 
-    return to_model_range(frames_uint8).transpose(0, 1)[None].to(like)
+    return video_in_model_range(frames_uint8).to(like)
 
 
 class EditAnimateDiffPipeline(DenoiseLoopMixin, T2VAnimateDiffPipeline):

@@ -292,9 +292,8 @@ class MultiSceneMixin:
                 too), None unguided.
             transition_share: how much of what the model drew the bridges show over the dissolve
                 (``generated_share`` of :meth:`~t2v.pipelines.masked_frames.MaskedFramesMixin.bridge_frames`):
-                ``"default"`` is the pipeline's (0.4 on AnimateDiff, chosen on transition pairs with a transition
-                prompt; story bridges have none, and on pairs without one 0.35 was as good), None the model's
-                frames as decoded.
+                ``"default"`` is the pipeline's (0.3 on AnimateDiff, chosen on transition pairs with and without
+                a transition prompt; story bridges have none), None the model's frames as decoded.
             output_type: `"np"` (float in [0, 1]) or `"pil"`.
         """
         continuity = ContinuityConfig() if continuity is None else continuity

@@ -132,7 +132,7 @@ class T2VAnimateDiffPipeline(AnimateDiffPipeline):
     # A transition's dissolve guide (ends, middle), chosen on tiny-shapes' dev pairs (benchmarks/transitions.py)
     default_guide_strength: tuple[float, float] | None = (0.0, 0.3)
     # its share of the model's frames (MaskedFramesMixin.bridge_frames), chosen on the same pairs
-    default_generated_share: float | None = 0.4
+    default_generated_share: float | None = 0.3
 
     @staticmethod
     def valid_frame_count(num_frames: int) -> int:

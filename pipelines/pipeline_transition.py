@@ -94,7 +94,7 @@ class TransitionMixin:
             generated_share: (transition) the weight at the bridge's middle, rising from its ends, of what the
                 model drew beyond the dissolve from A to B, shown over the exact dissolve (see
                 :func:`~t2v.pipelines.masked_frames.mix_over_dissolve`; even 1.0 ramps); ``"default"``: the
-                pipeline's ``default_generated_share`` (0.4 on AnimateDiff, chosen on tiny-shapes; None on Wan);
+                pipeline's ``default_generated_share`` (0.3 on AnimateDiff, chosen on tiny-shapes; None on Wan);
                 None: the model's frames as decoded.
 
         Returns:

@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--share", type=generated_share, default="default", metavar="S",
                         help="the weight, in [0, 1], of what the model drew beyond the dissolve from A to B, "
                              "shown over the exact dissolve and rising from the ends to S at the middle, so it fades "
-                             "in and out (even 1 ramps; default: the model's, 0.4 on AnimateDiff); 'none' for the "
+                             "in and out (even 1 ramps; default: the model's, 0.3 on AnimateDiff); 'none' for the "
                              "model's frames as decoded")
     add_model_arguments(parser)
     add_generation_arguments(parser)

@@ -36,6 +36,11 @@ def to_model_range(frames_uint8: np.ndarray) -> torch.Tensor:
     return x.movedim(-1, -3)
 
 
+def video_in_model_range(frames_uint8: np.ndarray) -> torch.Tensor:
+    """uint8 frames ``(F, H, W, 3)`` as one video ``(1, 3, F, H, W)`` in [-1, 1], the layout of a decoded video."""
+    return to_model_range(frames_uint8).transpose(0, 1)[None]
+
+
 def psnr_db(recon: torch.Tensor, target: torch.Tensor) -> float:
     """PSNR of images in [-1, 1], in dB."""
     mse = F.mse_loss(recon.clamp(-1, 1), target).item() / 4.0  # rescale to [0, 1]
