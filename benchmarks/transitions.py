@@ -8,7 +8,8 @@ changes the background at most once. Prompts are the scenes' canonical captions,
 vocabulary. One-object scenes, because the figures ask the oracle about three frames at a time, and on three frames
 decoded by tiny-shapes' VAE it reads two-object scenes' counts and relations poorly (the ceilings below say how
 well it reads one-object scenes). ``--split test`` (pairs from ``PAIR_SEEDS["test"]``, noise seeds from
-``NOISE_SEEDS["test"]``) is for reporting, nothing was chosen on it; ``--split dev`` (other seeds) is for choices:
+``NOISE_SEEDS["test"]``) is for reporting, nothing was chosen on it (though a 60-pair test run sent the choice of
+the generated share back to 90 dev pairs: README); ``--split dev`` (other seeds) is for choices:
 ``--sweep`` (dev only) compares transition-prompt placements and resampling rounds, or with ``--guides`` dissolve-guide
 strengths (unmixed), or with ``--shares`` generated shares (default guide).
 
