@@ -32,6 +32,7 @@ from ..editing.composite import keep_outside, keep_subject, keep_unchanged, name
 from ..editing.inversion import ddim_invert, null_text_optimise
 from ..editing.tokens import changed_words, token_indices, token_map
 from ..editing.tokens import word_weights as token_weights
+from ..training.common import video_in_model_range
 from .backbone import UNetBackbone
 from .denoising import DenoiseLoopMixin, StepHooks
 from .pipeline_output import EditPipelineOutput
@@ -49,8 +50,6 @@ DEFAULT_WHOLE_FRAME_WINDOW = (0.0, 0.6)
 def as_video(frames_uint8: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     """uint8 frames ``(F, H, W, 3)`` as a decoded video ``(1, 3, F, H, W)`` in [-1, 1], on ``like``'s device
     and dtype."""
-    from ..training.common import video_in_model_range
-
     return video_in_model_range(frames_uint8).to(like)
 
 
