@@ -31,7 +31,7 @@ demo: install
 
 # Reward fine-tuning of tiny-shapes (README, "Reward fine-tuning"): the clips it edits, then the LoRA.
 finetune: install
-	$(PY) -m t2v.rewards.shapes_alignment.clips --out runs/shapes_train_clips.safetensors
+	$(PY) -m t2v.rewards.shapes_alignment.clips --out runs/shapes_train_clips_2000.safetensors --clips 2000
 	$(VENV)/bin/accelerate launch -m t2v.rewards.train --config configs/tiny_shapes_alignment.yaml
 
 # The README's screenshots of the web demo, made by its browser test.

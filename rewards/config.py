@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 UNET_LORA_BLOCKS = ("spatial", "temporal", "spatial+temporal")
+OBJECTIVES = ("editing", "x0")
 WAN_LORA_PARTS = ("self", "cross", "ffn")
 
 
@@ -37,6 +38,11 @@ class FinetuneConfig:
     output_dir: str = _opt("runs/reward-lora", "where the LoRA, checkpoints, log and plot go")
     reward: str = _opt("shapes-alignment", "registered reward name (t2v.rewards.available_rewards())")
     reward_path: str | None = _opt(None, "weights folder of the reward (default: the reward's own)")
+    video_reward: str | None = _opt(None, "a registered per-video reward (e.g. shapes-motion) added to the shaped "
+                                          "per-frame reward; it sees every decoded frame in order")
+    video_reward_weight: float = _opt(1.0, "weight of video_reward in the maximised sum")
+    video_reward_path: str | None = _opt(None, "weights folder of video_reward (default: its own; shapes-motion reads "
+                                               "the shapes-alignment network)")
     prompts: str = _opt("shapes-train", "training prompts: shapes-train or a text file, one prompt a line")
     num_prompts: int = _opt(2000, "size of the training prompt pool (shuffled every epoch)")
     video_source: str = _opt("model", "videos to edit: 'model' (sampled by the model being tuned) or 'data'")
@@ -52,6 +58,7 @@ class FinetuneConfig:
     gradient_accumulation: int = _opt(1, "micro-batches per optimiser step")
     learning_rate: float = _opt(2e-4, "peak AdamW learning rate")
     warmup_steps: int = _opt(10, "linear warm-up steps before the cosine decay")
+    lr_schedule: str = _opt("cosine", "after the warm-up: 'cosine' (decay to a tenth of the peak) or 'constant'")
     weight_decay: float = _opt(1e-2, "AdamW weight decay")
     max_grad_norm: float = _opt(1.0, "gradient clipping norm")
     lora_rank: int = _opt(4, "LoRA rank")
@@ -61,7 +68,12 @@ class FinetuneConfig:
                                                 "AnimateDiff; self, cross, ffn joined by '+' on Wan (spatial+temporal "
                                                 "= self+cross there)")
     num_inference_steps: int = _opt(20, "DDIM steps of the full schedule")
-    noise_fraction: float = _opt(0.6, "s: the video is noised to this fraction of the schedule, then denoised")
+    objective: str = _opt("editing", "'editing': noise to s, denoise the remaining steps with a graph through the "
+                                     "last j (InstructVideo); 'x0': noise to a level drawn from [s, 1] of the "
+                                     "schedule, one guided model call, its predicted clean video is rewarded "
+                                     "(reaches the noisy steps where layout and motion are decided; AnimateDiff)")
+    noise_fraction: float = _opt(0.6, "s: the video is noised to this fraction of the schedule, then denoised "
+                                      "(objective x0: the least noise drawn)")
     grad_steps: int = _opt(1, "j: denoising steps at the end that keep a graph (earlier ones run without)")
     source_steps: int = _opt(4, "DDIM steps that sample the video to edit (video_source=model); the noise added "
                                 "after washes out the detail more steps would give")
@@ -91,6 +103,20 @@ class FinetuneConfig:
         if not 1 <= self.grad_steps <= remaining:
             raise ValueError(f"grad_steps must be in [1, {remaining}] (the steps after the noise fraction), "
                              f"got {self.grad_steps}")
+        if self.video_reward == "":
+            self.video_reward = None  # '' on the command line turns off a config file's video reward
+        from .registry import available_rewards
+
+        for name in ("reward", "video_reward"):
+            value = getattr(self, name)
+            if value is not None and value not in available_rewards():
+                raise ValueError(f"{name} must be one of {available_rewards()}, got {value!r}")
+        if self.lr_schedule not in ("cosine", "constant"):
+            raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if self.video_reward_weight < 0:
+            raise ValueError(f"video_reward_weight must be >= 0, got {self.video_reward_weight}")
         if self.video_source not in ("model", "data"):
             raise ValueError(f"video_source must be 'model' or 'data', got {self.video_source!r}")
         if self.video_source == "data" and not self.data_file:

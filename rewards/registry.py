@@ -11,6 +11,7 @@ from .base import Reward
 
 _REGISTRY: dict[str, str] = {
     "shapes-alignment": "t2v.rewards.shapes_alignment:ShapesAlignmentReward.from_pretrained",
+    "shapes-motion": "t2v.rewards.shapes_alignment:ShapesMotionReward.from_pretrained",
     "question-score": "t2v.rewards.question_score:QuestionScoreReward",
     "clip-score": "t2v.rewards.clip_score:ClipScoreReward.from_pretrained",
     "pickscore": "t2v.rewards.pickscore:PickScoreReward.from_pretrained",

@@ -3,7 +3,10 @@
 Each step takes a video (sampled by the model being tuned, or a data clip), noises it to a fraction ``s`` of
 the DDIM schedule, denoises the remaining steps with classifier-free guidance — without a graph until the
 last ``j`` steps — decodes one random frame of each of K segments and maximises their temporally attenuated
-reward. Only the LoRA trains; nothing before the cut keeps activations, so memory does not grow with ``s``.
+reward, plus a weighted video reward of the whole clip when the config names one. Only the LoRA trains;
+nothing before the cut keeps activations, so memory does not grow with ``s``. ``objective: x0`` does the
+remaining steps as one DDIM jump from a noise level drawn in [s, 1]: one model call with a graph, and it
+reaches the noisy steps where layout and motion are decided.
 
     accelerate launch -m t2v.rewards.train --config configs/tiny_shapes_alignment.yaml [--steps 100 ...]
 
@@ -67,6 +70,33 @@ def reward_for(cfg: FinetuneConfig) -> Reward:
     return load_reward(cfg.reward, **({"path": cfg.reward_path} if cfg.reward_path else {}))
 
 
+def video_reward_for(cfg: FinetuneConfig) -> Reward | None:
+    """The config's per-video reward (None when it names none); refused unless differentiable and per video."""
+    if not cfg.video_reward:
+        return None
+    reward = load_reward(cfg.video_reward, **({"path": cfg.video_reward_path} if cfg.video_reward_path else {}))
+    if reward.per_frame or not reward.differentiable:
+        raise ValueError(f"video_reward {cfg.video_reward!r} must score whole videos differentiably "
+                         f"(per_frame={reward.per_frame}, differentiable={reward.differentiable})")
+    return reward
+
+
+def predicted_clean(scheduler, noisy: torch.Tensor, model_output: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """The clean sample a model output implies at timestep ``t``, for the ``alphas_cumprod`` schedulers
+    (DDIM, DDPM, Euler's training schedule) under epsilon, v or sample prediction."""
+    kind = scheduler.config.get("prediction_type")
+    alphas = getattr(scheduler, "alphas_cumprod", None)
+    if alphas is None or kind not in ("epsilon", "v_prediction", "sample"):
+        raise ValueError(f"objective 'x0' needs a scheduler with alphas_cumprod and epsilon, v or sample prediction, "
+                         f"got {type(scheduler).__name__} ({kind})")
+    if kind == "sample":
+        return model_output
+    a = alphas.to(noisy)[t.long()].reshape(-1, *([1] * (noisy.ndim - 1)))
+    if kind == "epsilon":
+        return (noisy - (1 - a).sqrt() * model_output) / a.sqrt()
+    return a.sqrt() * noisy - (1 - a).sqrt() * model_output
+
+
 def load_judge(spec: str) -> Callable | None:
     """Build the validation judge named ``module:callable`` ('' for none)."""
     if not spec:
@@ -78,10 +108,12 @@ def load_judge(spec: str) -> Callable | None:
 
 
 class EditingObjective:
-    """The per-step computation: noise a video part-way, denoise the rest, score sampled decoded frames."""
+    """The per-step computation: noise a video part-way, denoise the rest (the chain, or one jump for objective
+    ``x0``), score sampled decoded frames and, with a video reward, the whole clip."""
 
-    def __init__(self, pipe, reward, cfg: FinetuneConfig, guidance: float) -> None:
+    def __init__(self, pipe, reward, cfg: FinetuneConfig, guidance: float, video_reward: Reward | None = None) -> None:
         self.pipe, self.reward, self.cfg, self.guidance = pipe, reward, cfg, guidance
+        self.video_reward = video_reward
         self.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config)
         self.scheduler.set_timesteps(cfg.num_inference_steps)
         self.timesteps = self.scheduler.timesteps.clone()
@@ -94,6 +126,13 @@ class EditingObjective:
         cond, uncond = self.pipe.encode_prompt(prompts, torch.device("cpu"), 1, True, [""] * len(prompts))
         return torch.cat([uncond, cond])
 
+    def guided(self, unet, latents: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """The model's classifier-free-guided output for ``latents`` at ``t`` (``text``: per-frame embeddings)."""
+        device = next(unet.parameters()).device
+        pred = unet(torch.cat([latents, latents]).to(device), t, encoder_hidden_states=text.to(device)).sample
+        uncond, cond = pred.chunk(2)
+        return (uncond + self.guidance * (cond - uncond)).to(latents.device)
+
     def denoise(self, unet, latents: torch.Tensor, embeds: torch.Tensor, start: int, grad_from: int,
                 scheduler=None) -> torch.Tensor:
         """DDIM from the ``start``-th timestep to the end; steps at index >= ``grad_from`` keep a graph, the
@@ -101,16 +140,23 @@ class EditingObjective:
         scheduler = scheduler or self.scheduler
         frames = latents.shape[2]
         text = embeds.repeat_interleave(frames, dim=0)
-        device = next(unet.parameters()).device
         for i in range(start, len(scheduler.timesteps)):
             t = scheduler.timesteps[i]
             with torch.set_grad_enabled(i >= grad_from):
                 x = latents if i >= grad_from else latents.detach()
-                pred = unet(torch.cat([x, x]).to(device), t, encoder_hidden_states=text.to(device)).sample
-                uncond, cond = pred.chunk(2)
-                pred = uncond + self.guidance * (cond - uncond)
-                latents = scheduler.step(pred.to(x.device), t, x).prev_sample
+                latents = scheduler.step(self.guided(unet, x, t, text), t, x).prev_sample
         return latents
+
+    def predict_clean(self, unet, x0: torch.Tensor, embeds: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Objective ``x0``: noise ``x0`` to a timestep drawn uniformly between the schedule's ``noise_fraction``
+        one and its noisiest, and return the clean video the guided model predicts from it (one call, a graph).
+        Any training timestep, not only the sampling grid's: one call needs no grid, and every level between
+        gets trained."""
+        low, high = int(self.timesteps[self.start_index]), int(self.timesteps[0])
+        t = torch.randint(low, high + 1, (1,), generator=gen)[0]
+        noisy = self.scheduler.add_noise(x0, torch.randn(x0.shape, generator=gen), t.reshape(1))
+        text = embeds.repeat_interleave(x0.shape[2], dim=0)
+        return predicted_clean(self.scheduler, noisy, self.guided(unet, noisy, t, text), t.reshape(1))
 
     @torch.no_grad()
     def sample(self, unet, embeds: torch.Tensor, shape: tuple[int, ...], gen: torch.Generator) -> torch.Tensor:
@@ -140,6 +186,8 @@ class EditingObjective:
         shape = (len(prompts), config.in_channels, frames, side, side)
         if full_chain:
             latents = self.denoise(unet, torch.randn(shape, generator=gen), embeds, 0, 0)
+        elif cfg.objective == "x0":
+            latents = self.predict_clean(unet, self.source_latents(unet, embeds, clips, shape, gen), embeds, gen)
         else:
             x0 = self.source_latents(unet, embeds, clips, shape, gen)
             start = self.start_index
@@ -149,14 +197,18 @@ class EditingObjective:
 
     def reward_of(self, latents: torch.Tensor, prompts: list[str], frames: int,
                   gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decode one random frame per segment, score them, weigh them in time."""
+        """Decode one random frame per segment, score them, weigh them in time; with a video reward, decode every
+        frame and add its weighted score of the whole clip."""
         cfg, vae = self.cfg, self.pipe.vae
         picked = segment_frames(frames, cfg.segments, gen)
-        chosen = latents[:, :, picked].permute(0, 2, 1, 3, 4).flatten(0, 1) / vae.config.scaling_factor
+        decoded = torch.arange(frames) if self.video_reward is not None else picked
+        chosen = latents[:, :, decoded].permute(0, 2, 1, 3, 4).flatten(0, 1) / vae.config.scaling_factor
         pixels = vae.decode(chosen.to(vae.dtype)).sample.float().add(1).div(2).clamp(0, 1)
-        pixels = pixels.reshape(len(prompts), len(picked), *pixels.shape[1:])
-        per_frame = self.reward(pixels, prompts)
+        pixels = pixels.reshape(len(prompts), len(decoded), *pixels.shape[1:])
+        per_frame = self.reward(pixels[:, picked] if self.video_reward is not None else pixels, prompts)
         per_video = shape_video_reward(per_frame, picked, frames, cfg.attenuation)
+        if self.video_reward is not None:
+            per_video = per_video + cfg.video_reward_weight * self.video_reward(pixels, prompts).to(per_video)
         return -per_video.mean(), per_video.detach()
 
 
@@ -207,11 +259,12 @@ class FlowEditingObjective:
     """
 
     def __init__(self, pipe, reward: Reward, cfg: FinetuneConfig, guidance: float,
-                 max_sequence_length: int | None = None) -> None:
+                 max_sequence_length: int | None = None, video_reward: Reward | None = None) -> None:
         from t2v.pipelines.backbone import backbone_of
         from t2v.pipelines.pipeline_t2v_wan import STOCK_MAX_SEQUENCE_LENGTH
 
         self.pipe, self.reward, self.cfg, self.guidance = pipe, reward, cfg, guidance
+        self.video_reward = video_reward
         self.backbone = backbone_of(pipe)
         # the pipeline's own text length, as its sampling reads prompts (Wan pads with zeros, which attention sees)
         self.max_sequence_length = max_sequence_length or getattr(pipe, "max_sequence_length",
@@ -305,7 +358,8 @@ class FlowEditingObjective:
 
     def reward_of(self, latents: torch.Tensor, prompts: list[str], gen: torch.Generator
                   ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decode the whole clip (see the class note), score one random frame per segment, weigh them in time."""
+        """Decode the whole clip (see the class note), score one random frame per segment, weigh them in time; add
+        the video reward's weighted score of the whole clip when there is one."""
         vae = self.pipe.vae
         video = vae.decode(self.backbone.denormalise(latents.to(vae.dtype)), return_dict=False)[0]
         frames = video.shape[2]
@@ -313,6 +367,8 @@ class FlowEditingObjective:
         picked = segment_frames(frames, self.cfg.segments, gen)
         per_frame = self.reward(pixels[:, picked.to(pixels.device)], prompts)
         per_video = shape_video_reward(per_frame, picked, frames, self.cfg.attenuation)
+        if self.video_reward is not None:
+            per_video = per_video + self.cfg.video_reward_weight * self.video_reward(pixels, prompts).to(per_video)
         return -per_video.mean(), per_video.detach()
 
 
@@ -348,16 +404,17 @@ def tuned_models(pipe) -> list[torch.nn.Module]:
     return list(wan_experts(pipe).values()) if is_wan(pipe) else [pipe.unet]
 
 
-def validate(pipe, prompts: list[str], judge, reward, cfg: FinetuneConfig, guidance: float) -> dict:
+def validate(pipe, prompts: list[str], judge, reward, cfg: FinetuneConfig, guidance: float,
+             video_reward: Reward | None = None) -> dict:
     """Generate each validation prompt with fixed seeds by ``pipe`` (whose UNet or Wan experts carry the LoRA
-    being trained); the judge's mean score and the reward's."""
+    being trained); the judge's mean score, the reward's and the video reward's (each on its own scale)."""
     from t2v.generation import generate
 
     models = tuned_models(pipe)
     was_training = [model.training for model in models]
     for model in models:
         model.eval()
-    judged, rewarded = [], []
+    judged, rewarded, video_rewarded = [], [], []
     try:
         for i, prompt in enumerate(prompts):
             frames, _ = generate(pipe, prompt, seed=i, num_inference_steps=cfg.num_inference_steps,
@@ -366,10 +423,14 @@ def validate(pipe, prompts: list[str], judge, reward, cfg: FinetuneConfig, guida
                 judged.append(float(judge(frames, prompt)))
             with torch.no_grad():
                 rewarded.append(float(reward(frames_from_uint8(frames), [prompt]).mean()))
+                if video_reward is not None:
+                    video_rewarded.append(float(video_reward(frames_from_uint8(frames), [prompt])))
     finally:
         for model, was in zip(models, was_training, strict=True):
             model.train(was)
     out = {"validation_reward": float(np.mean(rewarded))}
+    if video_rewarded:
+        out["validation_video_reward"] = float(np.mean(video_rewarded))
     if judged:
         out["validation_judge"] = float(np.mean(judged))
     return out
@@ -387,6 +448,19 @@ def read_data_file(path: str) -> tuple[np.ndarray, list[str]]:
     if clips.dtype != np.uint8 or clips.ndim != 5 or len(prompts) != len(clips):
         raise ValueError(f"data_file {path} must hold uint8 clips (N, F, H, W, 3) and one prompt per clip")
     return clips, prompts
+
+
+RESUMABLE_CHANGES = frozenset({"steps", "output_dir", "validation_every", "checkpoint_every", "log_every",
+                               "num_validation_prompts", "validation_judge", "validation_prompts"})
+
+
+def check_resumable(saved: dict, cfg: FinetuneConfig, checkpoint: Path) -> None:
+    """Refuse to go on from a checkpoint of another training setup (a reused output_dir): only the length of
+    the run and what is logged or validated may change between a run and its resume."""
+    changed = sorted(k for k, v in asdict(cfg).items() if k in saved and saved[k] != v and k not in RESUMABLE_CHANGES)
+    if changed:
+        raise ValueError(f"output_dir {checkpoint.parent} holds a checkpoint of another config (it differs in "
+                         f"{', '.join(changed)}): use a new output_dir, or delete {checkpoint} to start again")
 
 
 def trim_log(folder: Path, step: int) -> None:
@@ -408,12 +482,15 @@ def plot_log(folder: Path) -> Path:
 
     records = [json.loads(line) for line in (folder / LOG_FILE).read_text().splitlines() if line.strip()]
     train = [(r["step"], r["reward"]) for r in records if "reward" in r]
-    val = {k: [(r["step"], r[k]) for r in records if k in r] for k in ("validation_reward", "validation_judge")}
+    val = {k: [(r["step"], r[k]) for r in records if k in r]
+           for k in ("validation_reward", "validation_video_reward", "validation_judge")}
     window = max(1, len(train) // 20)
     smooth = [(train[i][0], float(np.mean([r for _, r in train[max(0, i - window + 1):i + 1]])))
               for i in range(len(train))]
     panels = {"training reward (mean per video)": {"per step": train, f"mean of the last {window}": smooth},
               "validation reward": {"reward": val["validation_reward"]}}
+    if val["validation_video_reward"]:
+        panels["validation video reward"] = {"video reward": val["validation_video_reward"]}
     if val["validation_judge"]:
         panels["validation judge score"] = {"judge": val["validation_judge"]}
     return line_chart(panels, folder / PLOT_FILE)
@@ -500,6 +577,12 @@ def _finetune(pipe, cfg: FinetuneConfig, accelerator, out: Path, judge: Callable
     reward = reward_for(cfg) if reward is None else reward
     if not reward.differentiable:
         raise ValueError(f"reward {reward_name!r} is not differentiable: use it for best-of-N selection instead")
+    if not reward.per_frame:
+        raise ValueError(f"reward {reward_name!r} scores whole videos, so frames cannot be sampled for it: "
+                         "give it as video_reward beside a per-frame reward")
+    video_reward = video_reward_for(cfg)
+    if wan and cfg.objective != "editing":
+        raise ValueError(f"objective {cfg.objective!r} is for AnimateDiff models; Wan fine-tunes with 'editing'")
     data_clips, data_prompts = read_data_file(cfg.data_file) if cfg.video_source == "data" else (None, None)
     prompts = data_prompts or load_prompts(cfg.prompts, cfg.num_prompts, what="prompts", frames=frames, size=side)
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
@@ -511,6 +594,7 @@ def _finetune(pipe, cfg: FinetuneConfig, accelerator, out: Path, judge: Callable
     checkpoint = out / CHECKPOINT_DIR
     if find_state(checkpoint) is not None:
         meta = load_state(checkpoint, models=lora_states(), optimizer=optimizer)
+        check_resumable(meta.get("config", {}), cfg, checkpoint)
         step, spent, spent_cpu = meta["step"], float(meta.get("seconds", 0.0)), float(meta.get("cpu_seconds", 0.0))
         logger.info("resumed at step %d from %s", step, checkpoint)
     if accelerator.is_main_process:
@@ -520,12 +604,12 @@ def _finetune(pipe, cfg: FinetuneConfig, accelerator, out: Path, judge: Callable
     if wan:  # the experts stay unwrapped (wan_velocity calls the pipeline's own): see average_gradients
         pipe.to(accelerator.device)
         optimizer = accelerator.prepare(optimizer)
-        wan_objective = FlowEditingObjective(pipe, reward, cfg, guidance)
+        wan_objective = FlowEditingObjective(pipe, reward, cfg, guidance, video_reward=video_reward)
         compute_loss = wan_objective.loss
     else:
         unet, optimizer = accelerator.prepare(unet, optimizer)
         models = [unet]
-        objective = EditingObjective(pipe, reward, cfg, guidance)
+        objective = EditingObjective(pipe, reward, cfg, guidance, video_reward)
 
         def compute_loss(batch: list[str], gen: torch.Generator, clips: np.ndarray | None):
             return objective.loss(unet, batch, gen, clips)
@@ -534,12 +618,12 @@ def _finetune(pipe, cfg: FinetuneConfig, accelerator, out: Path, judge: Callable
     val_prompts = load_prompts(cfg.validation_prompts, cfg.num_validation_prompts, what="validation_prompts",
                                frames=frames, size=side) if accelerator.is_main_process else []
     if step == 0 and accelerator.is_main_process:  # the base model's validation: where the curves start
-        append_log(out, {"step": 0, **validate(pipe, val_prompts, judge, reward, cfg, guidance)})
+        append_log(out, {"step": 0, **validate(pipe, val_prompts, judge, reward, cfg, guidance, video_reward)})
     accelerator.wait_for_everyone()
     started, started_cpu, rewards_seen = time.time(), time.process_time(), []
     while step < cfg.steps:
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, cfg.learning_rate, cfg.warmup_steps, cfg.steps)
+            group["lr"] = lr_at(step, cfg.learning_rate, cfg.warmup_steps, cfg.steps, cfg.lr_schedule)
         step_rewards = []
         for micro in range(cfg.gradient_accumulation):
             gen = step_generator(cfg.seed, step * cfg.gradient_accumulation + micro, accelerator.process_index)
@@ -563,7 +647,7 @@ def _finetune(pipe, cfg: FinetuneConfig, accelerator, out: Path, judge: Callable
                         "cpu_seconds": round(spent_cpu + time.process_time() - started_cpu, 1)}
         if step % cfg.validation_every == 0 or step == cfg.steps:
             if accelerator.is_main_process:
-                record.update(validate(pipe, val_prompts, judge, reward, cfg, guidance))
+                record.update(validate(pipe, val_prompts, judge, reward, cfg, guidance, video_reward))
             accelerator.wait_for_everyone()
         if accelerator.is_main_process:
             append_log(out, record)

@@ -40,7 +40,8 @@ def brightness_judge(frames: np.ndarray, prompt: str) -> float:
     ("steps", 0, "steps must be"), ("noise_fraction", 1.5, "noise_fraction"), ("grad_steps", 13, "grad_steps"),
     ("noise_fraction", 0.01, "at least one denoising step"),
     ("video_source", "web", "video_source"), ("lora_blocks", "all", "lora_blocks"),
-    ("mixed_precision", "fp8", "mixed_precision"), ("learning_rate", 0.0, "learning_rate")])
+    ("mixed_precision", "fp8", "mixed_precision"), ("learning_rate", 0.0, "learning_rate"),
+    ("objective", "x1", "objective"), ("video_reward_weight", -1.0, "video_reward_weight")])
 def test_bad_config_values_name_the_field(field, value, match):
     with pytest.raises(ValueError, match=match):
         FinetuneConfig(**{field: value})
@@ -56,7 +57,11 @@ def test_yaml_config_with_command_line_overrides(tmp_path):
         config_from_args(config_parser().parse_args(["--config", str(tmp_path / "bad.yaml")]))
     shipped_file = str(ROOT / "configs/tiny_shapes_alignment.yaml")
     shipped = config_from_args(config_parser().parse_args(["--config", shipped_file]))
-    assert shipped.reward == "shapes-alignment"
+    assert (shipped.reward, shipped.video_reward, shipped.objective) == ("shapes-alignment", "shapes-motion", "x0")
+    assert config_from_args(config_parser().parse_args(["--config", shipped_file, "--video_reward", ""])).video_reward \
+        is None
+    with pytest.raises(ValueError, match="video_reward must be one of"):
+        config_from_args(config_parser().parse_args(["--config", shipped_file, "--video_reward", "shapes-motoin"]))
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +213,104 @@ def test_finetune_cli_names_a_bad_field(capsys):
 
     assert main(["finetune", "--steps", "0"]) == 2
     assert "steps must be" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["epsilon", "v_prediction"])
+def test_the_clean_video_a_model_output_implies(kind):
+    """Given the true noise (or diffusers' own velocity of it), ``predicted_clean`` recovers the clean sample."""
+    from diffusers import DDIMScheduler
+
+    from t2v.rewards.train import predicted_clean
+
+    scheduler = DDIMScheduler(prediction_type=kind)
+    gen = torch.Generator().manual_seed(0)
+    clean, noise = torch.randn(2, 4, 3, 8, 8, generator=gen), torch.randn(2, 4, 3, 8, 8, generator=gen)
+    t = torch.tensor([700])
+    noisy = scheduler.add_noise(clean, noise, t)
+    output = noise if kind == "epsilon" else scheduler.get_velocity(clean, noise, t)
+    assert torch.allclose(predicted_clean(scheduler, noisy, output, t), clean, atol=1e-4)
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    with pytest.raises(ValueError, match="objective 'x0' needs a scheduler with alphas_cumprod"):
+        predicted_clean(FlowMatchEulerDiscreteScheduler(), noisy, output, t)
+
+
+def test_x0_objective_with_a_motion_reward_trains_a_lora(tiny_model_dir, tmp_path):
+    """One guided call on data clips noised to a drawn level, its predicted clean video scored by the per-frame
+    reward and the motion reward: the LoRA moves, the log has finite rewards."""
+    from t2v.world.parser import parse_caption
+    from t2v.world.render import render
+
+    clips = np.stack([render(parse_caption(p, frames=4, size=32)) for p in PROMPTS])
+    save_file({"clips": torch.from_numpy(clips)}, str(tmp_path / "data.safetensors"),
+              metadata={"prompts": json.dumps(PROMPTS)})
+    cfg = quick_config(tiny_model_dir, tmp_path / "run", objective="x0", video_reward="shapes-motion",
+                       video_reward_weight=0.5, video_source="data", data_file=str(tmp_path / "data.safetensors"))
+    lora = train(cfg, judge=brightness_judge)
+    records = [json.loads(line) for line in (tmp_path / "run" / LOG_FILE).read_text().splitlines()]
+    assert all(np.isfinite(r["reward"]) for r in records[1:])
+    ups = [v for k, v in load_file(str(lora / "pytorch_lora_weights.safetensors")).items() if "lora.up" in k]
+    assert any(v.abs().sum() > 0 for v in ups)
+    assert "validation_video_reward" in records[-1]
+
+    from dataclasses import replace
+
+    from t2v.models import load_pipeline
+    from t2v.rewards import load_reward
+    from t2v.rewards.train import EditingObjective
+
+    pipe = load_pipeline(str(tiny_model_dir))
+    per_frame, motion = load_reward("shapes-alignment"), load_reward("shapes-motion")
+
+    def loss(weight: float | None) -> torch.Tensor:
+        """The same step (same draws) with the motion reward at ``weight``, or with none."""
+        config = replace(cfg, video_reward_weight=weight or 0.0)
+        objective = EditingObjective(pipe, per_frame, config, 4.0, None if weight is None else motion)
+        with torch.no_grad():
+            return objective.loss(pipe.unet, PROMPTS[:1], torch.Generator().manual_seed(0), clips[:1])[0]
+
+    assert torch.allclose(loss(0.0), loss(None), atol=1e-6)  # the whole-clip decode scores the same frames
+    assert not torch.allclose(loss(2.0), loss(None), atol=1e-3)
+
+
+def test_rewards_in_the_wrong_place_are_refused_by_name(tiny_model_dir, tmp_path):
+    with pytest.raises(ValueError, match="video_reward 'shapes-alignment' must score whole videos"):
+        train(quick_config(tiny_model_dir, tmp_path / "run", video_reward="shapes-alignment"))
+    with pytest.raises(ValueError, match="reward 'shapes-motion' scores whole videos.*video_reward"):
+        train(quick_config(tiny_model_dir, tmp_path / "run2", reward="shapes-motion"))
+
+
+def test_the_x0_objective_draws_noise_levels_from_s_to_the_noisiest():
+    """On a 20-step trailing schedule, s = 0.5 is timestep 499 and the noisiest 999: every drawn level lies
+    between, both halves are reached (read off the real UNet's calls by a hook)."""
+    from t2v.models import load_pipeline
+    from t2v.rewards.train import EditingObjective
+
+    pipe = load_pipeline("tiny-shapes")
+    cfg = FinetuneConfig(objective="x0", noise_fraction=0.5, num_inference_steps=20)
+    objective = EditingObjective(pipe, None, cfg, 4.0)
+    seen: list[int] = []
+    hook = pipe.unet.register_forward_pre_hook(lambda module, args: seen.append(int(args[1])))
+    x0, embeds = torch.zeros(1, 4, 2, 8, 8), torch.zeros(2, 4, 384)
+    try:
+        with torch.no_grad():
+            for i in range(40):
+                objective.predict_clean(pipe.unet, x0, embeds, torch.Generator().manual_seed(i))
+    finally:
+        hook.remove()
+    assert len(seen) == 40 and all(499 <= t <= 999 for t in seen)
+    assert min(seen) < 749 < max(seen)
+
+
+def test_constant_schedule_holds_the_peak_after_the_warm_up():
+    from t2v.training.common import lr_at
+
+    assert [lr_at(s, 1.0, 4, 100, "constant") for s in (0, 3, 4, 50, 99)] == [0.25, 1.0, 1.0, 1.0, 1.0]
+    assert lr_at(99, 1.0, 4, 100) < 0.2  # the cosine decay, for contrast
+
+
+def test_a_checkpoint_of_another_config_is_not_resumed(tiny_model_dir, tmp_path):
+    train(quick_config(tiny_model_dir, tmp_path / "run", steps=1, validation_every=1))
+    train(quick_config(tiny_model_dir, tmp_path / "run", steps=2, validation_every=2))  # a longer run goes on
+    with pytest.raises(ValueError, match="checkpoint of another config.*learning_rate"):
+        train(quick_config(tiny_model_dir, tmp_path / "run", steps=3, learning_rate=5e-4))

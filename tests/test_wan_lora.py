@@ -266,3 +266,23 @@ def test_the_objective_reads_prompts_at_the_pipelines_own_text_length():
     pipe = tiny_wan_pipeline(T2VWanPipeline)
     objective = FlowEditingObjective(pipe, reward_for(step_config()), step_config(), guidance=5.0)
     assert objective.max_sequence_length == pipe.max_sequence_length == MAX_SEQUENCE_LENGTH
+
+
+def test_a_video_reward_adds_its_weighted_score_and_x0_is_refused(tmp_path):
+    """On Wan the whole decoded clip goes to the video reward: at weight 0 the loss is the per-frame one exactly,
+    at weight 2 it moves; the one-jump objective is AnimateDiff's only and is refused by name."""
+    pipe = wan_pipe(two_experts=False)
+    cfg = step_config(grad_steps=1)
+    add_wan_lora(pipe, rank=RANK, alpha=ALPHA, targets=TARGETS, blocks=cfg.lora_blocks)
+    reward, motion = load_reward("shapes-alignment"), load_reward("shapes-motion")
+
+    def loss(config, video_reward=None) -> torch.Tensor:
+        objective = FlowEditingObjective(pipe, reward, config, 5.0, MAX_SEQUENCE_LENGTH, video_reward=video_reward)
+        with torch.no_grad():
+            return objective.loss([PROMPT], torch.Generator().manual_seed(0))[0]
+
+    plain = loss(cfg)
+    assert torch.equal(loss(replace(cfg, video_reward="shapes-motion", video_reward_weight=0.0), motion), plain)
+    assert not torch.allclose(loss(replace(cfg, video_reward="shapes-motion", video_reward_weight=2.0), motion), plain)
+    with pytest.raises(ValueError, match="objective 'x0' is for AnimateDiff"):
+        finetune(wan_pipe(two_experts=False), step_config(tmp_path / "run", objective="x0"))

@@ -1,7 +1,7 @@
 """Rendered training-split clips and their canonical prompts, as the data file reward fine-tuning edits
 (``video_source: data``): perfect videos of scenes the model trained on, no held-out combination.
 
-    python -m t2v.rewards.shapes_alignment.clips --out runs/shapes_train_clips.safetensors [--clips 600]
+    python -m t2v.rewards.shapes_alignment.clips --out runs/shapes_train_clips_2000.safetensors [--clips 2000]
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def write_training_clips(out: str | Path, clips: int, *, frames: int = 8, size: 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="safetensors file to write")
-    parser.add_argument("--clips", type=int, default=600, help="number of clips (default 600)")
+    parser.add_argument("--clips", type=int, default=2000, help="number of clips (default 2000, what the shipped "
+                        "config edits)")
     args = parser.parse_args(argv)
     print(f"wrote {write_training_clips(args.out, args.clips)}")
     return 0

@@ -85,7 +85,10 @@ def soft_centroids(masks: torch.Tensor) -> torch.Tensor:
     return torch.stack([cx, cy], dim=-1)
 
 
-def log_likelihoods(readings: dict[str, torch.Tensor], targets, floor: float = -7.0) -> torch.Tensor:
+CHECK_FLOOR = -7.0  # every log-probability a reward of this network adds up is floored here
+
+
+def log_likelihoods(readings: dict[str, torch.Tensor], targets, floor: float = CHECK_FLOOR) -> torch.Tensor:
     """Per-frame log-likelihood of each check the targets ask, ``(N, checks)``, with NaN where a check does
     not apply. Checks: count of each colour; shape and size of each colour the targets show; background;
     relation. Each log-probability is floored at ``floor`` so one hopeless check cannot swamp the others."""

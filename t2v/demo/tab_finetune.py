@@ -47,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 
 def trainable_rewards() -> list[str]:
-    """The registered rewards the trainer takes (differentiable) that load with no weights from the user."""
+    """The registered rewards the trainer takes as its reward (differentiable, per frame) that load with no
+    weights from the user."""
     from t2v.rewards import available_rewards, load_reward
 
     names = []
@@ -57,7 +58,7 @@ def trainable_rewards() -> list[str]:
         except Exception as err:  # weights of the user's own (FileNotFoundError), a package not installed, ...
             logger.info("Fine-tune tab: reward %s left out (%s: %s)", name, type(err).__name__, err)
             continue
-        if reward.differentiable:
+        if reward.differentiable and reward.per_frame:
             names.append(name)
     return names
 

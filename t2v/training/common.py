@@ -22,10 +22,12 @@ def apply_gradients(loss: torch.Tensor, model: torch.nn.Module, optimizer: torch
     optimizer.step()
 
 
-def lr_at(step: int, peak: float, warmup: int, total: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak."""
+def lr_at(step: int, peak: float, warmup: int, total: int, schedule: str = "cosine") -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak (``schedule="constant"``: the peak throughout)."""
     if step < warmup:
         return peak * (step + 1) / warmup
+    if schedule == "constant":
+        return peak
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return peak * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
