@@ -9,6 +9,10 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from t2v.training.common import LR_SCHEDULES
+
+from .registry import available_rewards
+
 UNET_LORA_BLOCKS = ("spatial", "temporal", "spatial+temporal")
 OBJECTIVES = ("editing", "x0")
 WAN_LORA_PARTS = ("self", "cross", "ffn")
@@ -105,14 +109,12 @@ class FinetuneConfig:
                              f"got {self.grad_steps}")
         if self.video_reward == "":
             self.video_reward = None  # '' on the command line turns off a config file's video reward
-        from .registry import available_rewards
-
         for name in ("reward", "video_reward"):
             value = getattr(self, name)
             if value is not None and value not in available_rewards():
                 raise ValueError(f"{name} must be one of {available_rewards()}, got {value!r}")
-        if self.lr_schedule not in ("cosine", "constant"):
-            raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.video_reward_weight < 0:

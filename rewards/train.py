@@ -81,6 +81,16 @@ def video_reward_for(cfg: FinetuneConfig) -> Reward | None:
     return reward
 
 
+def combined_reward(cfg: FinetuneConfig, reward: Reward, video_reward: Reward | None, sampled: torch.Tensor,
+                    picked: torch.Tensor, frames: int, prompts: list[str], whole: torch.Tensor | None) -> torch.Tensor:
+    """Per video: the per-frame reward of the ``sampled`` frames (at indices ``picked`` of ``frames``), weighed
+    in time, plus the weighted video reward of the ``whole`` clip when there is one."""
+    per_video = shape_video_reward(reward(sampled, prompts), picked, frames, cfg.attenuation)
+    if video_reward is None:
+        return per_video
+    return per_video + cfg.video_reward_weight * video_reward(whole, prompts).to(per_video)
+
+
 def predicted_clean(scheduler, noisy: torch.Tensor, model_output: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """The clean sample a model output implies at timestep ``t``, for the ``alphas_cumprod`` schedulers
     (DDIM, DDPM, Euler's training schedule) under epsilon, v or sample prediction."""
@@ -186,10 +196,11 @@ class EditingObjective:
         shape = (len(prompts), config.in_channels, frames, side, side)
         if full_chain:
             latents = self.denoise(unet, torch.randn(shape, generator=gen), embeds, 0, 0)
-        elif cfg.objective == "x0":
-            latents = self.predict_clean(unet, self.source_latents(unet, embeds, clips, shape, gen), embeds, gen)
+            return self.reward_of(latents, prompts, frames, gen)
+        x0 = self.source_latents(unet, embeds, clips, shape, gen)
+        if cfg.objective == "x0":
+            latents = self.predict_clean(unet, x0, embeds, gen)
         else:
-            x0 = self.source_latents(unet, embeds, clips, shape, gen)
             start = self.start_index
             noisy = self.scheduler.add_noise(x0, torch.randn(x0.shape, generator=gen), self.timesteps[start:start + 1])
             latents = self.denoise(unet, noisy, embeds, start, len(self.timesteps) - cfg.grad_steps)
@@ -205,10 +216,8 @@ class EditingObjective:
         chosen = latents[:, :, decoded].permute(0, 2, 1, 3, 4).flatten(0, 1) / vae.config.scaling_factor
         pixels = vae.decode(chosen.to(vae.dtype)).sample.float().add(1).div(2).clamp(0, 1)
         pixels = pixels.reshape(len(prompts), len(decoded), *pixels.shape[1:])
-        per_frame = self.reward(pixels[:, picked] if self.video_reward is not None else pixels, prompts)
-        per_video = shape_video_reward(per_frame, picked, frames, cfg.attenuation)
-        if self.video_reward is not None:
-            per_video = per_video + cfg.video_reward_weight * self.video_reward(pixels, prompts).to(per_video)
+        sampled = pixels[:, picked] if self.video_reward is not None else pixels
+        per_video = combined_reward(cfg, self.reward, self.video_reward, sampled, picked, frames, prompts, pixels)
         return -per_video.mean(), per_video.detach()
 
 
@@ -365,10 +374,8 @@ class FlowEditingObjective:
         frames = video.shape[2]
         pixels = video.float().add(1).div(2).clamp(0, 1).permute(0, 2, 1, 3, 4)  # (B, F, 3, H, W)
         picked = segment_frames(frames, self.cfg.segments, gen)
-        per_frame = self.reward(pixels[:, picked.to(pixels.device)], prompts)
-        per_video = shape_video_reward(per_frame, picked, frames, self.cfg.attenuation)
-        if self.video_reward is not None:
-            per_video = per_video + self.cfg.video_reward_weight * self.video_reward(pixels, prompts).to(per_video)
+        per_video = combined_reward(self.cfg, self.reward, self.video_reward, pixels[:, picked.to(pixels.device)],
+                                    picked, frames, prompts, pixels)
         return -per_video.mean(), per_video.detach()
 
 
@@ -421,10 +428,11 @@ def validate(pipe, prompts: list[str], judge, reward, cfg: FinetuneConfig, guida
                                  guidance_scale=guidance)
             if judge is not None:
                 judged.append(float(judge(frames, prompt)))
+            video = frames_from_uint8(frames)
             with torch.no_grad():
-                rewarded.append(float(reward(frames_from_uint8(frames), [prompt]).mean()))
+                rewarded.append(float(reward(video, [prompt]).mean()))
                 if video_reward is not None:
-                    video_rewarded.append(float(video_reward(frames_from_uint8(frames), [prompt])))
+                    video_rewarded.append(float(video_reward(video, [prompt])))
     finally:
         for model, was in zip(models, was_training, strict=True):
             model.train(was)

@@ -22,8 +22,13 @@ def apply_gradients(loss: torch.Tensor, model: torch.nn.Module, optimizer: torch
     optimizer.step()
 
 
+LR_SCHEDULES = ("cosine", "constant")
+
+
 def lr_at(step: int, peak: float, warmup: int, total: int, schedule: str = "cosine") -> float:
     """Linear warm-up, then cosine decay to a tenth of the peak (``schedule="constant"``: the peak throughout)."""
+    if schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {schedule!r}")
     if step < warmup:
         return peak * (step + 1) / warmup
     if schedule == "constant":
